@@ -1,0 +1,120 @@
+//! The `partyhost` command line.
+
+use std::path::PathBuf;
+
+use anyhow::Context as _;
+use clap::{Args, Parser, Subcommand};
+
+use crate::config::{Config, PartyConfig};
+use crate::server::Server;
+use crate::telemetry::{self, LogFormat};
+
+/// A self-hosted server for real-time rooms whose logic is a WebAssembly
+/// component.
+#[derive(Debug, Parser)]
+#[command(name = "partyhost", version, about, long_about = None)]
+pub struct Cli {
+    /// How log lines are written (filter them with RUST_LOG).
+    #[arg(long, value_enum, default_value = "text", global = true)]
+    log_format: LogFormat,
+
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Serve rooms over HTTP and WebSocket.
+    Serve(ServeArgs),
+}
+
+#[derive(Debug, Args)]
+struct ServeArgs {
+    /// Address to listen on [default: 127.0.0.1:1999, or the config's].
+    #[arg(long)]
+    listen: Option<std::net::SocketAddr>,
+
+    /// Data directory for storage and compiled modules [default:
+    /// ./.partyhost, or the config's].
+    #[arg(long)]
+    data: Option<PathBuf>,
+
+    /// Config file (TOML). Without one, the parties `main` and `reaction`
+    /// serve the built-in reaction room.
+    #[arg(long, env = "PARTYHOST_CONFIG")]
+    config: Option<PathBuf>,
+
+    /// A party and its component, as NAME=PATH; repeatable, overrides the
+    /// config's party of that name.
+    #[arg(long = "party", value_name = "NAME=PATH")]
+    parties: Vec<String>,
+}
+
+/// Parses the command line and runs the command.
+pub fn main() -> anyhow::Result<()> {
+    let cli = Cli::parse();
+    telemetry::init(cli.log_format);
+    let runtime = tokio::runtime::Runtime::new().context("failed to start tokio")?;
+    match cli.command {
+        Command::Serve(args) => runtime.block_on(serve(args)),
+    }
+}
+
+async fn serve(args: ServeArgs) -> anyhow::Result<()> {
+    let mut config = match &args.config {
+        Some(path) => Config::load(path)?,
+        None => Config::default(),
+    };
+    if let Some(listen) = args.listen {
+        config.listen = listen;
+    }
+    if let Some(data) = args.data {
+        config.data = data;
+    }
+    for spec in &args.parties {
+        let (name, path) = spec
+            .split_once('=')
+            .with_context(|| format!("failed to parse --party {spec:?}: expected NAME=PATH"))?;
+        let party = PartyConfig {
+            component: PathBuf::from(path),
+            vars: Default::default(),
+        };
+        config.parties.insert(name.to_owned(), party);
+    }
+
+    let server = Server::start(config).await?;
+    let addr = server.local_addr()?;
+    tracing::info!(%addr, "listening");
+    println!("partyhost listening on http://{addr}");
+    server.run(shutdown_signal()).await
+}
+
+/// Resolves on SIGTERM or Ctrl-C.
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        if let Err(error) = tokio::signal::ctrl_c().await {
+            tracing::error!(%error, "failed to listen for ctrl-c");
+            std::future::pending::<()>().await;
+        }
+    };
+    #[cfg(unix)]
+    let term = async {
+        use tokio::signal::unix::{SignalKind, signal};
+        match signal(SignalKind::terminate()) {
+            Ok(mut term) => {
+                term.recv().await;
+            }
+            Err(error) => {
+                tracing::error!(%error, "failed to listen for sigterm");
+                std::future::pending::<()>().await;
+            }
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => {}
+        () = term => {}
+    }
+    tracing::info!("shutdown signal received");
+}

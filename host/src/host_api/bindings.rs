@@ -1,0 +1,17 @@
+//! Rust bindings generated from `wit/room.wit`.
+//!
+//! Storage imports are async so that a backend on the network can wait
+//! without blocking the executor; the hooks are called async so that a busy
+//! guest yields at every epoch tick.
+#![allow(missing_docs, reason = "generated from the documented WIT")]
+
+wasmtime::component::bindgen!({
+    world: "room",
+    path: "../wit",
+    imports: {
+        "partyhost:room/storage": async,
+    },
+    exports: {
+        default: async,
+    },
+});

@@ -1,0 +1,130 @@
+//! `partyhost:room/context`: the room's identity, connections and variables.
+//!
+//! Sends, broadcasts and closes choose their sockets now but leave through
+//! the output gate after the hook's writes are durable. Tags and state change
+//! at once: they are the host's memory of a connection, not output.
+
+use super::RoomCtx;
+use super::bindings::partyhost::room::context::{ConnectionInfo, Host, RoomError};
+use super::bindings::partyhost::room::types::Message;
+use crate::room::connection::{CloseReason, Frame, SocketKey};
+use crate::room::gate::Output;
+
+/// Most tags one connection may carry.
+const MAX_TAGS: usize = 9;
+
+/// Longest tag, in bytes.
+const MAX_TAG_BYTES: usize = 256;
+
+/// Longest close reason the WebSocket protocol allows, in bytes.
+const MAX_CLOSE_REASON: usize = 123;
+
+type Result<T> = std::result::Result<T, RoomError>;
+
+impl RoomCtx {
+    fn sockets_of(&self, conn: &str) -> Result<Vec<SocketKey>> {
+        let sockets = self.state.conns.sockets_of(conn);
+        if sockets.is_empty() {
+            return Err(RoomError::UnknownConnection(conn.to_owned()));
+        }
+        Ok(sockets.to_vec())
+    }
+}
+
+fn frame_of(msg: Message) -> Frame {
+    match msg {
+        Message::Text(text) => Frame::text(text),
+        Message::Binary(bytes) => Frame::Binary(bytes.into()),
+    }
+}
+
+impl Host for RoomCtx {
+    fn id(&mut self) -> String {
+        self.state.key.room.to_string()
+    }
+
+    fn party(&mut self) -> String {
+        self.state.key.party.to_string()
+    }
+
+    fn broadcast(&mut self, msg: Message, exclude: Vec<String>) {
+        let to = self.state.conns.sockets_except(&exclude);
+        if !to.is_empty() {
+            let frame = frame_of(msg);
+            self.state.hook.outputs.push(Output::Deliver { to, frame });
+        }
+    }
+
+    fn send(&mut self, conn: String, msg: Message) -> Result<()> {
+        let to = self.sockets_of(&conn)?;
+        let frame = frame_of(msg);
+        self.state.hook.outputs.push(Output::Deliver { to, frame });
+        Ok(())
+    }
+
+    fn close(&mut self, conn: String, code: u16, reason: String) -> Result<()> {
+        let valid_code = code == 1000 || (3000..=4999).contains(&code);
+        if !valid_code || reason.len() > MAX_CLOSE_REASON {
+            return Err(RoomError::InvalidClose);
+        }
+        let to = self.sockets_of(&conn)?;
+        let reason = CloseReason { code, reason };
+        self.state.hook.outputs.push(Output::Close { to, reason });
+        Ok(())
+    }
+
+    fn connections(&mut self, tag: Option<String>) -> Vec<ConnectionInfo> {
+        self.state
+            .conns
+            .iter()
+            .filter(|(_, c)| tag.as_ref().is_none_or(|t| c.tags.contains(t)))
+            .map(|(_, c)| ConnectionInfo {
+                id: c.id.to_string(),
+                url: c.url.clone(),
+                tags: c.tags.clone(),
+                state: c.state.clone(),
+            })
+            .collect()
+    }
+
+    fn set_tags(&mut self, conn: String, tags: Vec<String>) -> Result<()> {
+        let too_long = tags.iter().any(|t| t.len() > MAX_TAG_BYTES);
+        if tags.len() > MAX_TAGS || too_long {
+            return Err(RoomError::InvalidTags);
+        }
+        for socket in self.sockets_of(&conn)? {
+            if let Some(c) = self.state.conns.get_mut(socket) {
+                c.tags = tags.clone();
+            }
+        }
+        Ok(())
+    }
+
+    fn get_state(&mut self, conn: String) -> Result<Option<Vec<u8>>> {
+        let sockets = self.sockets_of(&conn)?;
+        let state = sockets
+            .iter()
+            .rev()
+            .find_map(|s| self.state.conns.get(*s).and_then(|c| c.state.clone()));
+        Ok(state)
+    }
+
+    fn set_state(&mut self, conn: String, state: Option<Vec<u8>>) -> Result<()> {
+        let max = self.state.limits.max_state_bytes;
+        if state.as_ref().is_some_and(|s| s.len() > max) {
+            return Err(RoomError::StateTooLarge(
+                u32::try_from(max).unwrap_or(u32::MAX),
+            ));
+        }
+        for socket in self.sockets_of(&conn)? {
+            if let Some(c) = self.state.conns.get_mut(socket) {
+                c.state = state.clone();
+            }
+        }
+        Ok(())
+    }
+
+    fn vars(&mut self) -> Vec<(String, String)> {
+        self.state.party.vars.clone()
+    }
+}

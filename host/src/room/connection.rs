@@ -1,0 +1,215 @@
+//! The host's record of each open socket in a room, and the queue that
+//! carries frames out to it.
+//!
+//! The room task owns the [`Connections`] and the sending end of every
+//! socket's queue; the socket task (in `server::socket`) owns the receiving
+//! end and the socket itself. The room never sees a socket type.
+
+use std::collections::{BTreeMap, HashMap};
+
+use bytes::Bytes;
+use tokio::sync::{mpsc, oneshot};
+
+use crate::ids::ConnectionId;
+
+/// Identifies one socket across the host, even when ids repeat.
+pub type SocketKey = u64;
+
+/// One WebSocket message leaving or entering a room, without an envelope.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Frame {
+    /// A text frame; the bytes are always valid UTF-8.
+    Text(Bytes),
+    /// A binary frame.
+    Binary(Bytes),
+}
+
+impl Frame {
+    /// Makes a text frame from a string.
+    pub fn text(text: impl Into<String>) -> Self {
+        Frame::Text(Bytes::from(text.into()))
+    }
+
+    /// Returns the frame's payload length in bytes.
+    pub fn len(&self) -> usize {
+        match self {
+            Frame::Text(b) | Frame::Binary(b) => b.len(),
+        }
+    }
+
+    /// Tells whether the payload is empty.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+}
+
+/// A close code and a short reason.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CloseReason {
+    /// The WebSocket close code.
+    pub code: u16,
+    /// The reason, at most 123 bytes.
+    pub reason: String,
+}
+
+impl CloseReason {
+    /// Makes a close reason from a code and a short text.
+    pub fn new(code: u16, reason: &str) -> Self {
+        Self {
+            code,
+            reason: reason.to_owned(),
+        }
+    }
+}
+
+/// What the room queues for a socket, in order.
+#[derive(Debug, Clone)]
+pub enum Outbound {
+    /// Send this frame.
+    Frame(Frame),
+    /// Send a close frame and end the connection.
+    Close(CloseReason),
+}
+
+/// The socket side of a connection: what the socket task reads from.
+pub struct SocketChannels {
+    /// Frames and closes queued by the room, in order.
+    pub outbound: mpsc::Receiver<Outbound>,
+    /// Fires when the host must close the socket at once (slow consumer).
+    pub kill: oneshot::Receiver<CloseReason>,
+}
+
+/// One open socket as the room sees it.
+pub struct Connection {
+    /// The connection's id (shared by sockets that reuse a `_pk`).
+    pub id: ConnectionId,
+    /// The path and query the socket was opened with.
+    pub url: String,
+    /// Tags set by the room.
+    pub tags: Vec<String>,
+    /// The state blob set by the room.
+    pub state: Option<Vec<u8>>,
+    /// Whether the connect hook succeeded (only then does close run).
+    pub accepted: bool,
+    outbound: mpsc::Sender<Outbound>,
+    kill: Option<oneshot::Sender<CloseReason>>,
+}
+
+/// What happened to a frame handed to a connection.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Delivery {
+    /// Queued for the socket.
+    Queued,
+    /// The queue was full: the socket is being closed with 1013.
+    SlowConsumer,
+    /// The socket is already gone.
+    Gone,
+}
+
+impl Connection {
+    /// Creates a connection and the channels its socket task reads.
+    pub fn new(id: ConnectionId, url: String, queue: usize) -> (Self, SocketChannels) {
+        let (tx, rx) = mpsc::channel(queue.max(1));
+        let (kill_tx, kill_rx) = oneshot::channel();
+        let conn = Self {
+            id,
+            url,
+            tags: Vec::new(),
+            state: None,
+            accepted: false,
+            outbound: tx,
+            kill: Some(kill_tx),
+        };
+        let channels = SocketChannels {
+            outbound: rx,
+            kill: kill_rx,
+        };
+        (conn, channels)
+    }
+
+    /// Queues `out` for the socket without waiting; a full queue closes the
+    /// socket with 1013 so that one slow reader cannot grow memory.
+    pub fn deliver(&mut self, out: Outbound) -> Delivery {
+        match self.outbound.try_send(out) {
+            Ok(()) => Delivery::Queued,
+            Err(mpsc::error::TrySendError::Closed(_)) => Delivery::Gone,
+            Err(mpsc::error::TrySendError::Full(_)) => {
+                self.kill(CloseReason::new(1013, "slow consumer"));
+                Delivery::SlowConsumer
+            }
+        }
+    }
+
+    /// Closes the socket at once, skipping whatever is still queued.
+    pub fn kill(&mut self, reason: CloseReason) {
+        if let Some(kill) = self.kill.take() {
+            let _ = kill.send(reason);
+        }
+    }
+}
+
+/// The open sockets of one room, by socket key and by connection id.
+#[derive(Default)]
+pub struct Connections {
+    by_socket: BTreeMap<SocketKey, Connection>,
+    by_id: HashMap<ConnectionId, Vec<SocketKey>>,
+}
+
+impl Connections {
+    /// Adds a socket.
+    pub fn insert(&mut self, socket: SocketKey, conn: Connection) {
+        self.by_id.entry(conn.id.clone()).or_default().push(socket);
+        self.by_socket.insert(socket, conn);
+    }
+
+    /// Removes a socket and returns it, if it was there.
+    pub fn remove(&mut self, socket: SocketKey) -> Option<Connection> {
+        let conn = self.by_socket.remove(&socket)?;
+        if let Some(sockets) = self.by_id.get_mut(&conn.id) {
+            sockets.retain(|s| *s != socket);
+            if sockets.is_empty() {
+                self.by_id.remove(&conn.id);
+            }
+        }
+        Some(conn)
+    }
+
+    /// Returns the socket with key `socket`.
+    pub fn get(&self, socket: SocketKey) -> Option<&Connection> {
+        self.by_socket.get(&socket)
+    }
+
+    /// Returns the socket with key `socket`, for changes.
+    pub fn get_mut(&mut self, socket: SocketKey) -> Option<&mut Connection> {
+        self.by_socket.get_mut(&socket)
+    }
+
+    /// Returns the keys of every open socket whose id is `id`.
+    pub fn sockets_of(&self, id: &str) -> &[SocketKey] {
+        self.by_id.get(id).map_or(&[], Vec::as_slice)
+    }
+
+    /// Returns the keys of every socket whose id is not in `exclude`.
+    pub fn sockets_except(&self, exclude: &[String]) -> Vec<SocketKey> {
+        self.by_socket
+            .iter()
+            .filter(|(_, c)| !exclude.iter().any(|e| e.as_str() == c.id.as_str()))
+            .map(|(k, _)| *k)
+            .collect()
+    }
+
+    /// Iterates over every socket in the order they opened.
+    pub fn iter(&self) -> impl Iterator<Item = (SocketKey, &Connection)> {
+        self.by_socket.iter().map(|(k, c)| (*k, c))
+    }
+
+    /// Returns the number of open sockets.
+    pub fn len(&self) -> usize {
+        self.by_socket.len()
+    }
+
+    /// Tells whether no socket is open.
+    pub fn is_empty(&self) -> bool {
+        self.by_socket.is_empty()
+    }
+}

@@ -1,0 +1,13 @@
+//! Rooms: the registry of live rooms, the task that runs each one, its
+//! connections, and the output gate.
+//!
+//! This layer sees connection ids and outbound queues, never a socket or an
+//! HTTP type; `server` adapts sockets to it.
+
+pub mod connection;
+pub mod event;
+pub mod gate;
+pub mod hooks;
+pub mod registry;
+pub mod state;
+pub mod task;

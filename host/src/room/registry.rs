@@ -1,0 +1,224 @@
+//! The registry of live rooms: finds or starts a room's task and hands it
+//! events.
+//!
+//! Each live room is one tokio task (see `room::task`) reading a bounded
+//! mailbox. The registry holds the sending ends. A room task that has been
+//! idle with no connection and no alarm retires itself: it removes its entry
+//! under the registry's lock, closes its mailbox, and hands anything that
+//! slipped in back to the registry, so no event is ever lost in the race.
+
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
+
+use tokio::sync::mpsc;
+use tokio_util::task::TaskTracker;
+
+use super::event::RoomEvent;
+use super::state::Party;
+use super::task::RoomTask;
+use crate::config::Limits;
+use crate::ids::{PartyName, RoomKey};
+use crate::runtime::Runtime;
+use crate::storage::Backend;
+
+/// Why an event could not reach its room.
+#[derive(Debug, thiserror::Error)]
+pub enum DispatchError {
+    /// No party has this name.
+    #[error("unknown party {0:?}")]
+    UnknownParty(PartyName),
+    /// The host is shutting down.
+    #[error("host is shutting down")]
+    ShuttingDown,
+}
+
+/// What every room task shares.
+pub struct RoomDeps {
+    /// The wasm engine and linker.
+    pub runtime: Arc<Runtime>,
+    /// The parties, by name.
+    pub parties: HashMap<PartyName, Arc<Party>>,
+    /// The storage backend.
+    pub backend: Arc<dyn Backend>,
+    /// The host's limits.
+    pub limits: Arc<Limits>,
+}
+
+/// Counters that describe the live rooms, read by the status endpoint.
+#[derive(Debug, Default)]
+pub struct RoomStats {
+    /// Room tasks alive (awake or asleep).
+    pub live: AtomicUsize,
+    /// Rooms with a wasm instance.
+    pub awake: AtomicUsize,
+    /// Times a room was instantiated (start ran).
+    pub starts: AtomicU64,
+    /// Hooks that trapped or ran out of time or memory.
+    pub traps: AtomicU64,
+}
+
+struct Entry {
+    tx: mpsc::Sender<RoomEvent>,
+    generation: u64,
+}
+
+/// Finds, starts and retires room tasks.
+pub struct RoomRegistry {
+    deps: Arc<RoomDeps>,
+    rooms: Mutex<HashMap<RoomKey, Entry>>,
+    generations: AtomicU64,
+    tasks: TaskTracker,
+    closing: AtomicBool,
+    /// Counters over all rooms.
+    pub stats: RoomStats,
+}
+
+impl RoomRegistry {
+    /// Creates an empty registry.
+    pub fn new(deps: RoomDeps) -> Arc<Self> {
+        Arc::new(Self {
+            deps: Arc::new(deps),
+            rooms: Mutex::new(HashMap::new()),
+            generations: AtomicU64::new(0),
+            tasks: TaskTracker::new(),
+            closing: AtomicBool::new(false),
+            stats: RoomStats::default(),
+        })
+    }
+
+    /// Returns the shared dependencies.
+    pub fn deps(&self) -> &Arc<RoomDeps> {
+        &self.deps
+    }
+
+    /// Tells whether `party` names a configured party.
+    pub fn has_party(&self, party: &str) -> bool {
+        self.deps.parties.contains_key(party)
+    }
+
+    /// Delivers `event` to room `key`, starting the room if needed. Waits
+    /// while the room's mailbox is full.
+    pub async fn dispatch(
+        self: &Arc<Self>,
+        key: &RoomKey,
+        mut event: RoomEvent,
+    ) -> Result<(), DispatchError> {
+        loop {
+            if self.closing.load(Ordering::Acquire) && !matches!(event, RoomEvent::Shutdown) {
+                return Err(DispatchError::ShuttingDown);
+            }
+            let (tx, generation) = self.find_or_start(key)?;
+            match tx.send(event).await {
+                Ok(()) => return Ok(()),
+                // The room retired between lookup and send: start it anew.
+                Err(mpsc::error::SendError(back)) => {
+                    event = back;
+                    self.forget(key, generation);
+                }
+            }
+        }
+    }
+
+    /// Starts the rooms that have an alarm, so that alarms fire after a
+    /// restart even if no client comes.
+    pub async fn restore_alarms(self: &Arc<Self>) -> anyhow::Result<usize> {
+        let alarms = self.deps.backend.alarms().await?;
+        let mut started = 0;
+        for alarm in alarms {
+            if !self.has_party(alarm.room.party.as_str()) {
+                tracing::warn!(room = %alarm.room, "alarm for a room of an unknown party");
+                continue;
+            }
+            self.find_or_start(&alarm.room)?;
+            started += 1;
+        }
+        Ok(started)
+    }
+
+    /// Stops every room: each finishes its queued events, waits until its
+    /// writes are durable and its outputs released, then ends.
+    pub async fn shutdown(self: &Arc<Self>) {
+        self.closing.store(true, Ordering::Release);
+        let senders: Vec<_> = match self.rooms.lock() {
+            Ok(rooms) => rooms.values().map(|e| e.tx.clone()).collect(),
+            Err(_) => Vec::new(),
+        };
+        for tx in senders {
+            let _ = tx.send(RoomEvent::Shutdown).await;
+        }
+        self.tasks.close();
+        self.tasks.wait().await;
+    }
+
+    fn find_or_start(
+        self: &Arc<Self>,
+        key: &RoomKey,
+    ) -> Result<(mpsc::Sender<RoomEvent>, u64), DispatchError> {
+        let party = self
+            .deps
+            .parties
+            .get(key.party.as_str())
+            .ok_or_else(|| DispatchError::UnknownParty(key.party.clone()))?;
+        let mut rooms = self.rooms.lock().map_err(|_| DispatchError::ShuttingDown)?;
+        if let Some(entry) = rooms.get(key) {
+            return Ok((entry.tx.clone(), entry.generation));
+        }
+
+        let generation = self.generations.fetch_add(1, Ordering::Relaxed);
+        let (tx, rx) = mpsc::channel(self.deps.limits.room_mailbox.max(1));
+        let task = RoomTask::new(self.clone(), key.clone(), party.clone(), generation, rx);
+        self.tasks.spawn(task.run());
+        rooms.insert(
+            key.clone(),
+            Entry {
+                tx: tx.clone(),
+                generation,
+            },
+        );
+        Ok((tx, generation))
+    }
+
+    fn forget(&self, key: &RoomKey, generation: u64) {
+        if let Ok(mut rooms) = self.rooms.lock()
+            && rooms.get(key).is_some_and(|e| e.generation == generation)
+        {
+            rooms.remove(key);
+        }
+    }
+
+    /// Called by an idle room task: removes its entry if its mailbox is
+    /// empty, and tells whether it may end.
+    pub(crate) fn retire(
+        &self,
+        key: &RoomKey,
+        generation: u64,
+        rx: &mpsc::Receiver<RoomEvent>,
+    ) -> bool {
+        let Ok(mut rooms) = self.rooms.lock() else {
+            return false;
+        };
+        if !rx.is_empty() {
+            return false;
+        }
+        if rooms.get(key).is_some_and(|e| e.generation == generation) {
+            rooms.remove(key);
+        }
+        true
+    }
+
+    /// Hands events that reached a retired room to its successor.
+    pub(crate) fn redispatch(self: &Arc<Self>, key: RoomKey, events: Vec<RoomEvent>) {
+        if events.is_empty() {
+            return;
+        }
+        let registry = self.clone();
+        tokio::spawn(async move {
+            for event in events {
+                if let Err(error) = registry.dispatch(&key, event).await {
+                    tracing::warn!(room = %key, %error, "failed to hand event to restarted room");
+                }
+            }
+        });
+    }
+}

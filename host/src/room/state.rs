@@ -1,0 +1,66 @@
+//! A room's host-side state: what outlives its wasm instance.
+//!
+//! While the room is awake this lives inside the instance's store (the host
+//! imports work on it); while it sleeps the room task holds it directly.
+
+use std::sync::Arc;
+
+use super::connection::Connections;
+use super::gate::{Gate, Output};
+use crate::config::Limits;
+use crate::ids::{PartyName, RoomKey};
+use crate::runtime::module::Module;
+use crate::storage::{Backend, WriteSet};
+
+/// A party as rooms see it: its module and its variables.
+pub struct Party {
+    /// The party's name.
+    pub name: PartyName,
+    /// The compiled component that runs its rooms.
+    pub module: Arc<Module>,
+    /// Variables the room reads through the `vars` import.
+    pub vars: Vec<(String, String)>,
+}
+
+/// What the running hook has done so far; committed or dropped as a whole.
+#[derive(Default)]
+pub struct HookScope {
+    /// Storage writes, applied atomically when the hook succeeds.
+    pub writes: WriteSet,
+    /// Frames, closes and answers, released through the gate.
+    pub outputs: Vec<Output>,
+}
+
+/// A room's state apart from its wasm instance.
+pub struct RoomState {
+    /// Which room this is.
+    pub key: RoomKey,
+    /// The party, with the module the room runs.
+    pub party: Arc<Party>,
+    /// Where the room's storage lives.
+    pub backend: Arc<dyn Backend>,
+    /// The host's limits.
+    pub limits: Arc<Limits>,
+    /// The open sockets.
+    pub conns: Connections,
+    /// Outputs waiting for durability.
+    pub gate: Gate,
+    /// The running hook's writes and outputs.
+    pub hook: HookScope,
+    /// The committed alarm time, in milliseconds since the Unix epoch.
+    pub alarm_at: Option<u64>,
+}
+
+impl RoomState {
+    /// Returns the alarm as the running hook sees it.
+    pub fn effective_alarm(&self) -> Option<u64> {
+        self.hook.writes.alarm.unwrap_or(self.alarm_at)
+    }
+
+    /// Returns the write sets reads must look through, oldest first.
+    pub fn layers(&self) -> Vec<&WriteSet> {
+        let mut layers: Vec<&WriteSet> = self.gate.write_sets().collect();
+        layers.push(&self.hook.writes);
+        layers
+    }
+}

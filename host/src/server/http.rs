@@ -1,0 +1,72 @@
+//! Plain HTTP requests to a room: sent to its request hook, answered with
+//! what the hook returns once the hook's writes are durable.
+
+use std::sync::Arc;
+
+use axum::body::Body;
+use axum::http::request::Parts;
+use axum::http::{HeaderMap, HeaderName, HeaderValue, StatusCode};
+use axum::response::{IntoResponse as _, Response};
+use tokio::sync::oneshot;
+
+use super::App;
+use super::upgrade::dispatch_error;
+use crate::ids::RoomKey;
+use crate::room::event::{HttpRequest, HttpResponse, RoomEvent};
+
+/// Handles a non-upgrade request for room `key`.
+pub async fn request(app: Arc<App>, key: RoomKey, parts: Parts, body: Body) -> Response {
+    let limit = app.limits.max_request_body_bytes;
+    let Ok(body) = axum::body::to_bytes(body, limit).await else {
+        return (StatusCode::PAYLOAD_TOO_LARGE, "request body too large").into_response();
+    };
+    let request = HttpRequest {
+        method: parts.method.as_str().to_owned(),
+        url: parts
+            .uri
+            .path_and_query()
+            .map_or("/", |p| p.as_str())
+            .to_owned(),
+        headers: header_pairs(&parts.headers),
+        body: body.to_vec(),
+    };
+
+    let (reply, answer) = oneshot::channel();
+    if let Err(error) = app
+        .registry
+        .dispatch(&key, RoomEvent::Request { request, reply })
+        .await
+    {
+        return dispatch_error(&error);
+    }
+    match answer.await {
+        Ok(response) => into_response(response),
+        Err(_) => (StatusCode::SERVICE_UNAVAILABLE, "room unavailable").into_response(),
+    }
+}
+
+/// Lists headers as lowercase names and values (invalid UTF-8 replaced).
+pub fn header_pairs(headers: &HeaderMap) -> Vec<(String, String)> {
+    headers
+        .iter()
+        .map(|(name, value)| {
+            let value = String::from_utf8_lossy(value.as_bytes()).into_owned();
+            (name.as_str().to_owned(), value)
+        })
+        .collect()
+}
+
+/// Builds the HTTP response a room returned, dropping invalid headers.
+fn into_response(response: HttpResponse) -> Response {
+    let status = StatusCode::from_u16(response.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+    let mut out = Response::new(Body::from(response.body));
+    *out.status_mut() = status;
+    for (name, value) in response.headers {
+        let name = HeaderName::try_from(name.as_str());
+        let value = HeaderValue::try_from(value.as_str());
+        if let (Ok(name), Ok(value)) = (name, value) {
+            out.headers_mut().append(name, value);
+        }
+    }
+    out
+}

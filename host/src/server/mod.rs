@@ -1,0 +1,204 @@
+//! The HTTP and WebSocket front: routes requests to rooms, runs each
+//! socket's loop, and shuts down in order.
+//!
+//! Shutdown: stop accepting, let every room finish its queued events and
+//! make its writes durable (its sockets then close with 1001), wait for the
+//! sockets to finish their close handshakes, and close storage last.
+
+mod demo;
+pub mod http;
+pub mod routes;
+pub mod socket;
+pub mod upgrade;
+
+use std::collections::HashMap;
+use std::future::Future;
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, AtomicUsize};
+use std::time::Duration;
+
+use anyhow::Context as _;
+use axum::Router;
+use axum::extract::{Request, State};
+use axum::http::{HeaderMap, StatusCode, header};
+use axum::response::{IntoResponse as _, Response};
+use axum::routing::get;
+use tokio::net::TcpListener;
+use tokio_util::task::TaskTracker;
+
+use crate::config::{BUILTIN_REACTION, Config, Limits};
+use crate::ids::PartyName;
+use crate::room::registry::{RoomDeps, RoomRegistry};
+use crate::room::state::Party;
+use crate::runtime::Runtime;
+use crate::runtime::builtin;
+use crate::runtime::module::Module;
+use crate::storage::Backend;
+use crate::storage::sqlite::SqliteBackend;
+
+/// Longest wait for sockets to finish closing at shutdown.
+const SOCKET_DRAIN: Duration = Duration::from_secs(5);
+
+/// What every request handler shares.
+pub struct App {
+    /// The live rooms.
+    pub registry: Arc<RoomRegistry>,
+    /// The host's limits.
+    pub limits: Arc<Limits>,
+    /// The running socket loops.
+    pub sockets: TaskTracker,
+    /// Sockets open or being opened, against `limits.max_connections`.
+    pub open_sockets: AtomicUsize,
+    /// The next socket key.
+    pub next_socket: AtomicU64,
+}
+
+/// A bound, loaded host, ready to serve.
+pub struct Server {
+    app: Arc<App>,
+    listener: TcpListener,
+    backend: Arc<dyn Backend>,
+}
+
+impl Server {
+    /// Opens storage, loads every party's module, and binds the listener.
+    pub async fn start(config: Config) -> anyhow::Result<Self> {
+        let config = config.with_default_parties();
+        std::fs::create_dir_all(&config.data)
+            .with_context(|| format!("failed to create data directory {:?}", config.data))?;
+        let backend: Arc<dyn Backend> = Arc::new(
+            SqliteBackend::open(&config.data.join("storage.sqlite3"))
+                .context("failed to open storage")?,
+        );
+
+        let runtime = Arc::new(Runtime::new()?);
+        let parties = load_parties(&runtime, &config).await?;
+        let limits = Arc::new(config.limits.clone());
+        let deps = RoomDeps {
+            runtime,
+            parties,
+            backend: backend.clone(),
+            limits: limits.clone(),
+        };
+        let registry = RoomRegistry::new(deps);
+        let woken = registry.restore_alarms().await?;
+        if woken > 0 {
+            tracing::info!(rooms = woken, "restored room alarms");
+        }
+
+        let listener = TcpListener::bind(config.listen)
+            .await
+            .with_context(|| format!("failed to listen on {:?}", config.listen))?;
+        let app = Arc::new(App {
+            registry,
+            limits,
+            sockets: TaskTracker::new(),
+            open_sockets: AtomicUsize::new(0),
+            next_socket: AtomicU64::new(1),
+        });
+        Ok(Self {
+            app,
+            listener,
+            backend,
+        })
+    }
+
+    /// Returns the address the host listens on.
+    pub fn local_addr(&self) -> anyhow::Result<SocketAddr> {
+        self.listener
+            .local_addr()
+            .context("failed to read listen address")
+    }
+
+    /// Serves until `shutdown` resolves, then shuts down in order.
+    pub async fn run(
+        self,
+        shutdown: impl Future<Output = ()> + Send + 'static,
+    ) -> anyhow::Result<()> {
+        let router = Router::new()
+            .route("/", get(demo::page))
+            .fallback(room_route)
+            .with_state(self.app.clone());
+        axum::serve(self.listener, router)
+            .with_graceful_shutdown(shutdown)
+            .await
+            .context("failed to serve")?;
+
+        tracing::info!("shutting down: finishing room events");
+        self.app.registry.shutdown().await;
+        self.app.sockets.close();
+        if tokio::time::timeout(SOCKET_DRAIN, self.app.sockets.wait())
+            .await
+            .is_err()
+        {
+            tracing::warn!("some sockets did not finish closing");
+        }
+        self.backend.close().await;
+        tracing::info!("shutdown complete");
+        Ok(())
+    }
+}
+
+/// Sends a request under `/parties/` or `/party/` to its room.
+async fn room_route(State(app): State<Arc<App>>, request: Request) -> Response {
+    let Some(key) = routes::parse_room_path(request.uri().path()) else {
+        return (StatusCode::NOT_FOUND, "not found").into_response();
+    };
+    if !app.registry.has_party(key.party.as_str()) {
+        return (StatusCode::NOT_FOUND, "unknown party").into_response();
+    }
+    let (parts, body) = request.into_parts();
+    if is_websocket_upgrade(&parts.headers) {
+        upgrade::connect(app, key, parts).await
+    } else {
+        http::request(app, key, parts, body).await
+    }
+}
+
+fn is_websocket_upgrade(headers: &HeaderMap) -> bool {
+    headers.get_all(header::UPGRADE).iter().any(|v| {
+        v.to_str()
+            .is_ok_and(|v| v.trim().eq_ignore_ascii_case("websocket"))
+    })
+}
+
+/// Compiles (or loads from cache) each party's component, once per file.
+async fn load_parties(
+    runtime: &Arc<Runtime>,
+    config: &Config,
+) -> anyhow::Result<HashMap<PartyName, Arc<Party>>> {
+    let cache_dir = config.data.join("modules");
+    let mut modules: HashMap<std::path::PathBuf, Arc<Module>> = HashMap::new();
+    let mut parties = HashMap::new();
+    for (name, party) in &config.parties {
+        let module = match modules.get(&party.component) {
+            Some(module) => module.clone(),
+            None => {
+                let path = party.component.clone();
+                let bytes = if path.as_os_str() == BUILTIN_REACTION {
+                    builtin::REACTION.to_vec()
+                } else {
+                    std::fs::read(&path)
+                        .with_context(|| format!("failed to read component {path:?}"))?
+                };
+                let (rt, dir) = (runtime.clone(), cache_dir.clone());
+                let module = tokio::task::spawn_blocking(move || Module::load(&rt, &bytes, &dir))
+                    .await
+                    .context("failed to join compile task")?
+                    .with_context(|| format!("failed to load component {path:?}"))?;
+                let module = Arc::new(module);
+                modules.insert(path, module.clone());
+                module
+            }
+        };
+        tracing::info!(party = %name, hash = %&module.hash[..12], bytes = module.size, "party loaded");
+        let party = Party {
+            name: PartyName::new(name.as_str()),
+            module,
+            vars: party.vars.clone().into_iter().collect(),
+        };
+        parties.insert(party.name.clone(), Arc::new(party));
+    }
+    Ok(parties)
+}

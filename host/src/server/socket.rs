@@ -1,0 +1,245 @@
+//! One WebSocket's loop: frames from the client go to the room's mailbox,
+//! frames from the room's queue go to the client.
+//!
+//! The loop is written against `Sink` and `Stream` of messages, so it runs
+//! the same over a real socket or an in-memory pair; `server::upgrade` only
+//! adapts axum's socket to it. Pings are answered by the WebSocket layer
+//! without waking the room, and a client's close frame is echoed with its own
+//! code.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::extract::ws::{CloseFrame, Message, Utf8Bytes};
+use bytes::Bytes;
+use futures_util::{Sink, SinkExt as _, Stream, StreamExt as _};
+
+use crate::ids::RoomKey;
+use crate::room::connection::{CloseReason, Frame, Outbound, SocketChannels, SocketKey};
+use crate::room::event::RoomEvent;
+use crate::room::registry::RoomRegistry;
+
+/// How long to wait for the client's answer to a close frame.
+const CLOSE_HANDSHAKE: Duration = Duration::from_secs(2);
+
+/// Most queued frames written before one flush.
+const WRITE_BATCH: usize = 64;
+
+/// The close code for "no status received".
+const NO_STATUS: u16 = 1005;
+
+/// The close code for "closed abnormally" (never sent on the wire).
+const ABNORMAL: u16 = 1006;
+
+/// Where a socket's events go.
+pub struct SocketRoute {
+    /// The registry of rooms.
+    pub registry: Arc<RoomRegistry>,
+    /// The socket's room.
+    pub room: RoomKey,
+    /// The socket's key.
+    pub socket: SocketKey,
+}
+
+/// How the loop ended.
+struct Ending {
+    reason: CloseReason,
+    was_clean: bool,
+}
+
+/// Runs a socket until it closes, then tells the room.
+pub async fn drive<S>(socket: S, mut channels: SocketChannels, route: SocketRoute)
+where
+    S: Sink<Message, Error = axum::Error> + Stream<Item = Result<Message, axum::Error>> + Unpin,
+{
+    let (mut sink, mut stream) = socket.split();
+    // A dropped kill sender means only that the room forgot the socket.
+    let mut may_be_killed = true;
+    let ending = loop {
+        tokio::select! {
+            biased;
+            kill = &mut channels.kill, if may_be_killed => match kill {
+                Ok(reason) => break close(&mut sink, &mut stream, reason).await,
+                Err(_) => may_be_killed = false,
+            },
+            out = channels.outbound.recv() => {
+                if let Some(ending) = write(&mut sink, &mut stream, &mut channels, out).await {
+                    break ending;
+                }
+            }
+            incoming = stream.next() => {
+                if let Some(ending) = read(&mut sink, &route, incoming).await {
+                    break ending;
+                }
+            }
+        }
+    };
+
+    let closed = RoomEvent::Closed {
+        socket: route.socket,
+        reason: ending.reason,
+        was_clean: ending.was_clean,
+    };
+    // The room may be gone already (shutdown); then there is nobody to tell.
+    let _ = route.registry.dispatch(&route.room, closed).await;
+}
+
+/// Writes `first` and whatever else is queued; returns an ending if the
+/// socket is done.
+async fn write<Si, St>(
+    sink: &mut Si,
+    stream: &mut St,
+    channels: &mut SocketChannels,
+    first: Option<Outbound>,
+) -> Option<Ending>
+where
+    Si: Sink<Message, Error = axum::Error> + Unpin,
+    St: Stream<Item = Result<Message, axum::Error>> + Unpin,
+{
+    let mut next = first;
+    for _ in 0..WRITE_BATCH {
+        match next {
+            Some(Outbound::Frame(frame)) => {
+                if sink.feed(message_of(frame)).await.is_err() {
+                    return Some(broken());
+                }
+            }
+            Some(Outbound::Close(reason)) => return Some(close(sink, stream, reason).await),
+            // The room dropped the connection: the host is going away.
+            None => return Some(close(sink, stream, CloseReason::new(1001, "going away")).await),
+        }
+        match channels.outbound.try_recv() {
+            Ok(out) => next = Some(out),
+            Err(_) => break,
+        }
+    }
+    if sink.flush().await.is_err() {
+        return Some(broken());
+    }
+    None
+}
+
+/// Handles one incoming item; returns an ending if the socket is done.
+async fn read<Si>(
+    sink: &mut Si,
+    route: &SocketRoute,
+    incoming: Option<Result<Message, axum::Error>>,
+) -> Option<Ending>
+where
+    Si: Sink<Message, Error = axum::Error> + Unpin,
+{
+    let frame = match incoming {
+        Some(Ok(Message::Text(text))) => Frame::Text(Bytes::from(text)),
+        Some(Ok(Message::Binary(bytes))) => Frame::Binary(bytes),
+        Some(Ok(Message::Ping(_) | Message::Pong(_))) => return None,
+        Some(Ok(Message::Close(frame))) => {
+            // Closing the sink sends the echo the WebSocket layer queued.
+            let _ = sink.close().await;
+            let reason = frame.map_or(CloseReason::new(NO_STATUS, ""), |f| {
+                CloseReason::new(f.code, f.reason.as_str())
+            });
+            return Some(Ending {
+                reason,
+                was_clean: true,
+            });
+        }
+        Some(Err(error)) => return Some(fail(sink, route, error).await),
+        None => return Some(broken()),
+    };
+
+    let event = RoomEvent::Message {
+        socket: route.socket,
+        frame,
+    };
+    match route.registry.dispatch(&route.room, event).await {
+        Ok(()) => None,
+        Err(_) => {
+            let going_away = CloseReason::new(1001, "going away");
+            let _ = sink.send(close_message(&going_away)).await;
+            Some(Ending {
+                reason: going_away,
+                was_clean: false,
+            })
+        }
+    }
+}
+
+/// Closes the socket after a read error, with the code that fits it.
+async fn fail<Si>(sink: &mut Si, route: &SocketRoute, error: axum::Error) -> Ending
+where
+    Si: Sink<Message, Error = axum::Error> + Unpin,
+{
+    let reason = match error.into_inner().downcast::<tungstenite::Error>() {
+        Ok(e) => match *e {
+            tungstenite::Error::Capacity(_) => CloseReason::new(1009, "message too big"),
+            tungstenite::Error::Utf8(_) => CloseReason::new(1007, "invalid utf-8"),
+            tungstenite::Error::Protocol(_) => CloseReason::new(1002, "protocol error"),
+            _ => return broken(),
+        },
+        Err(_) => return broken(),
+    };
+    tracing::debug!(
+        socket = route.socket,
+        code = reason.code,
+        "closing socket after bad input"
+    );
+    let _ = sink.send(close_message(&reason)).await;
+
+    let error = RoomEvent::Error {
+        socket: route.socket,
+        error: reason.reason.clone(),
+    };
+    let _ = route.registry.dispatch(&route.room, error).await;
+    Ending {
+        reason,
+        was_clean: false,
+    }
+}
+
+/// Sends a close frame and waits briefly for the client's answer.
+async fn close<Si, St>(sink: &mut Si, stream: &mut St, reason: CloseReason) -> Ending
+where
+    Si: Sink<Message, Error = axum::Error> + Unpin,
+    St: Stream<Item = Result<Message, axum::Error>> + Unpin,
+{
+    let _ = sink.send(close_message(&reason)).await;
+    let answered = tokio::time::timeout(CLOSE_HANDSHAKE, async {
+        while let Some(Ok(message)) = stream.next().await {
+            if matches!(message, Message::Close(_)) {
+                return true;
+            }
+        }
+        false
+    })
+    .await
+    .unwrap_or(false);
+    Ending {
+        reason,
+        was_clean: answered,
+    }
+}
+
+fn broken() -> Ending {
+    Ending {
+        reason: CloseReason::new(ABNORMAL, "connection lost"),
+        was_clean: false,
+    }
+}
+
+fn close_message(reason: &CloseReason) -> Message {
+    Message::Close(Some(CloseFrame {
+        code: reason.code,
+        reason: Utf8Bytes::from(reason.reason.clone()),
+    }))
+}
+
+fn message_of(frame: Frame) -> Message {
+    match frame {
+        Frame::Text(bytes) => match Utf8Bytes::try_from(bytes) {
+            Ok(text) => Message::Text(text),
+            // Text frames are built from strings, so this never happens.
+            Err(_) => Message::Text(Utf8Bytes::from_static("")),
+        },
+        Frame::Binary(bytes) => Message::Binary(bytes),
+    }
+}
