@@ -38,7 +38,8 @@ fn main() {
         .current_dir(&root)
         .args([
             "build",
-            "--release",
+            "--profile",
+            "guest",
             "--package",
             "reaction",
             "--target",
@@ -71,7 +72,7 @@ fn main() {
     }
     let built = target_dir
         .join(GUEST_TARGET)
-        .join("release")
+        .join("guest")
         .join("reaction.wasm");
     std::fs::copy(&built, out_dir.join("reaction.wasm"))
         .unwrap_or_else(|e| panic!("failed to copy {built:?}: {e}"));

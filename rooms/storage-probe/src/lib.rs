@@ -1,0 +1,187 @@
+//! A test room that the integration tests drive over WebSocket to exercise
+//! every host import.
+//!
+//! Each text message is a JSON command `{"id": <any>, "op": "<name>", ...}`
+//! (see [`ops`] for the list); the probe answers its sender alone with
+//! `{"id": <same>, "ok": <result>}` or `{"id": <same>, "err": "<kind[:detail]>"}`.
+//! A binary message is echoed back to its sender untouched.
+//!
+//! Besides, the probe:
+//! - logs every hook it ran (hook, connection, begin and end times, instance
+//!   id) in memory, for ordering tests (op `events`, or `GET` on the room);
+//! - counts its starts and alarms in storage (`probe:starts`,
+//!   `probe:alarms`), so that tests can count restarts;
+//! - on connect, applies `tags=a,b` from the query, refuses with `fail=1`,
+//!   traps with `trap=1`, and otherwise greets with
+//!   `{"event":"connected","id":<id>}`;
+//! - on close, tells the remaining connections
+//!   `{"event":"closed","id":..,"code":..,"reason":..,"clean":..}`;
+//! - on alarm, broadcasts `{"event":"alarm"}`.
+
+mod error;
+mod events;
+mod ops;
+
+use error::ProbeError;
+use events::{Event, EventLog};
+use ops::{ALARMS_KEY, Op, STARTS_KEY};
+use partyhost_guest::{
+    ConnectRequest, Connection, HookError, HookResult, Message, Request, Response, Room, room,
+    storage,
+};
+use serde_json::{Value, json};
+
+/// The probe's state, which lives as long as its instance.
+struct Probe {
+    /// The hooks this instance ran.
+    events: EventLog,
+    /// This instance's id, chosen in `on_start` (0 until then).
+    instance: u64,
+    /// How many times `on_start` ran in this instance: 1 once started.
+    starts: u64,
+}
+
+impl Probe {
+    /// Runs a hook's body and logs it, whether it succeeded or not.
+    fn record<T>(
+        &mut self,
+        hook: &'static str,
+        conn: Option<&Connection>,
+        body: impl FnOnce(&mut Self) -> HookResult<T>,
+    ) -> HookResult<T> {
+        let begin = events::now_ms();
+        let result = body(self);
+        let conn = conn.map(|conn| conn.id().to_owned());
+        let end = events::now_ms();
+        self.events.push(Event {
+            hook,
+            conn,
+            begin,
+            end,
+            instance: self.instance,
+        });
+        result
+    }
+
+    /// Runs one command and answers its sender.
+    fn command(&mut self, conn: &Connection, text: &str) -> HookResult {
+        let (id, op) = ops::parse(text);
+        let result = match op {
+            Ok(Op::Trap) => trap(),
+            Ok(Op::Fail) => {
+                // The answer still goes out: a failed hook's messages count.
+                reply(conn, id, Err(ProbeError::new("probe-failure", None)))?;
+                return Err(HookError::new("probe failure"));
+            }
+            Ok(Op::Instance) => Ok(json!({ "instance": self.instance, "starts": self.starts })),
+            Ok(op) => ops::execute(op, &self.events),
+            Err(error) => Err(error),
+        };
+        reply(conn, id, result)
+    }
+}
+
+impl Room for Probe {
+    fn new() -> Self {
+        Probe {
+            events: EventLog::default(),
+            instance: 0,
+            starts: 0,
+        }
+    }
+
+    fn on_start(&mut self) -> HookResult {
+        self.instance = events::new_instance_id();
+        self.starts += 1;
+        self.record("start", None, |_| {
+            ops::increment_counter(STARTS_KEY)?;
+            Ok(())
+        })
+    }
+
+    fn on_connect(&mut self, conn: &Connection, req: &ConnectRequest) -> HookResult {
+        self.record("connect", Some(conn), |_| {
+            if let Some(tags) = req.query("tags") {
+                conn.set_tags(tags.split(',').filter(|tag| !tag.is_empty()))?;
+            }
+            if req.query("fail").as_deref() == Some("1") {
+                return Err(HookError::new("connect refused by probe"));
+            }
+            if req.query("trap").as_deref() == Some("1") {
+                trap();
+            }
+            conn.send_json(&json!({ "event": "connected", "id": conn.id() }))?;
+            Ok(())
+        })
+    }
+
+    fn on_message(&mut self, conn: &Connection, msg: Message) -> HookResult {
+        self.record("message", Some(conn), |probe| match msg {
+            Message::Text(text) => probe.command(conn, &text),
+            Message::Binary(bytes) => Ok(conn.send_binary(&bytes)?),
+        })
+    }
+
+    fn on_close(&mut self, conn: &Connection, code: u16, reason: &str, clean: bool) -> HookResult {
+        self.record("close", Some(conn), |_| {
+            // No exclude: the closed socket is already gone, and excluding its
+            // id would skip a reconnected socket that reuses it.
+            let closed = json!({
+                "event": "closed", "id": conn.id(), "code": code, "reason": reason, "clean": clean,
+            });
+            Ok(room::broadcast_json(&closed, &[])?)
+        })
+    }
+
+    fn on_error(&mut self, conn: &Connection, _error: &str) -> HookResult {
+        self.record("error", Some(conn), |_| Ok(()))
+    }
+
+    fn on_request(&mut self, req: Request) -> HookResult<Response> {
+        self.record("request", None, |probe| match req.method.as_str() {
+            "GET" => {
+                let starts = ops::read_counter(STARTS_KEY)?;
+                let body = json!({ "events": probe.events.entries(), "starts": starts });
+                Ok(Response::json(200, &body)?)
+            }
+            "POST" => store_form(&req),
+            _ => Ok(Response::text(405, "method not allowed").with_header("allow", "GET, POST")),
+        })
+    }
+
+    fn on_alarm(&mut self) -> HookResult {
+        self.record("alarm", None, |_| {
+            ops::increment_counter(ALARMS_KEY)?;
+            Ok(room::broadcast_json(&json!({ "event": "alarm" }), &[])?)
+        })
+    }
+}
+
+/// Stores a `key=value` request body.
+fn store_form(req: &Request) -> HookResult<Response> {
+    let Some((key, value)) = req.text().ok().and_then(|body| body.split_once('=')) else {
+        return Ok(Response::text(400, "expected key=value"));
+    };
+    storage::put(key, value.as_bytes())?;
+    Ok(Response::text(200, "stored"))
+}
+
+/// Sends a command's answer to its sender.
+fn reply(conn: &Connection, id: Value, result: Result<Value, ProbeError>) -> HookResult {
+    let answer = match result {
+        Ok(ok) => json!({ "id": id, "ok": ok }),
+        Err(err) => json!({ "id": id, "err": err.to_string() }),
+    };
+    Ok(conn.send_json(&answer)?)
+}
+
+/// Traps the instance, on purpose.
+#[allow(
+    clippy::panic,
+    reason = "the probe traps on request to test the host's recovery"
+)]
+fn trap() -> ! {
+    panic!("probe trap")
+}
+
+partyhost_guest::export_room!(Probe);
