@@ -1,0 +1,7 @@
+//! Integration tests: each starts a real `partyhost` process on
+//! `127.0.0.1:0`, with its storage in a temp dir, and drives it with real
+//! WebSocket and HTTP clients.
+
+mod harness;
+mod protocol;
+mod reaction;
