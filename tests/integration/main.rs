@@ -5,6 +5,7 @@
 mod crash;
 mod harness;
 mod order;
+mod partysocket;
 mod protocol;
 mod reaction;
 mod storage;
