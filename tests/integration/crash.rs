@@ -18,7 +18,11 @@ async fn react_until_killed(mut client: Client, kind: &'static str) -> BTreeMap<
         if sent.is_err() {
             return seen;
         }
-        let next = tokio::time::timeout(Duration::from_secs(5), futures_util::StreamExt::next(client.raw())).await;
+        let next = tokio::time::timeout(
+            Duration::from_secs(5),
+            futures_util::StreamExt::next(client.raw()),
+        )
+        .await;
         match next {
             Ok(Some(Ok(Message::Text(text)))) => {
                 let message: Value = serde_json::from_str(&text).expect("json");
@@ -44,7 +48,9 @@ async fn counts_survive_kill_9_mid_load() {
         let mut tasks = Vec::new();
         for (i, room) in rooms.iter().enumerate() {
             for kind in ["heart", "fire"] {
-                let mut c = host.connect(&format!("/parties/reaction/{room}?_pk={kind}{i}")).await;
+                let mut c = host
+                    .connect(&format!("/parties/reaction/{room}?_pk={kind}{i}"))
+                    .await;
                 c.next_json().await;
                 let task = tokio::spawn(react_until_killed(c, kind));
                 tasks.push((*room, task));
@@ -60,14 +66,20 @@ async fn counts_survive_kill_9_mid_load() {
                 *best = (*best).max(count);
             }
         }
-        assert!(seen.values().any(|n| *n > 0), "clients saw counts before the crash");
+        assert!(
+            seen.values().any(|n| *n > 0),
+            "clients saw counts before the crash"
+        );
 
         let host = env.start().await;
         for ((room, kind), saw) in seen {
             let (_, body) = get(&host.http(&format!("/parties/reaction/{room}"))).await;
             let body: Value = serde_json::from_str(&body).expect("json");
             let stored = body["counts"][&kind].as_u64().unwrap_or(0);
-            assert!(stored >= saw, "{room}/{kind}: a client saw {saw}, storage kept {stored}");
+            assert!(
+                stored >= saw,
+                "{room}/{kind}: a client saw {saw}, storage kept {stored}"
+            );
         }
     })
     .await;

@@ -62,7 +62,10 @@ pub fn rooms() -> &'static Rooms {
                 .filter(|m| m["reason"] == "compiler-artifact")
                 .flat_map(|m| m["filenames"].as_array().cloned().unwrap_or_default())
                 .filter_map(|f| f.as_str().map(PathBuf::from))
-                .find(|f| f.file_name().is_some_and(|n| n == format!("{name}.wasm").as_str()))
+                .find(|f| {
+                    f.file_name()
+                        .is_some_and(|n| n == format!("{name}.wasm").as_str())
+                })
                 .unwrap_or_else(|| panic!("cargo built no {name}.wasm"))
         };
         Rooms {
@@ -155,7 +158,10 @@ fn unique() -> u64 {
 fn read_address(stdout: std::process::ChildStdout) -> Option<SocketAddr> {
     let mut line = String::new();
     BufReader::new(stdout).read_line(&mut line).ok()?;
-    line.trim().strip_prefix("partyhost listening on http://")?.parse().ok()
+    line.trim()
+        .strip_prefix("partyhost listening on http://")?
+        .parse()
+        .ok()
 }
 
 fn read_tail(path: &Path) -> String {
@@ -195,7 +201,9 @@ impl Host {
         let sent = Command::new("kill").args(["-TERM", &pid]).status();
         assert!(sent.is_ok_and(|s| s.success()), "failed to send SIGTERM");
         let mut child = std::mem::replace(&mut self.child, dummy_child());
-        let status = tokio::task::spawn_blocking(move || child.wait()).await.expect("join");
+        let status = tokio::task::spawn_blocking(move || child.wait())
+            .await
+            .expect("join");
         status.is_ok_and(|s| s.success())
     }
 
@@ -332,7 +340,10 @@ pub async fn probe(client: &mut Client, id: u64, command: Value) -> Value {
 /// Like [`probe`], but panics on an `err` reply and returns `ok`.
 pub async fn probe_ok(client: &mut Client, id: u64, command: Value) -> Value {
     let reply = probe(client, id, command.clone()).await;
-    assert!(reply.get("err").is_none(), "probe {command} failed: {reply}");
+    assert!(
+        reply.get("err").is_none(),
+        "probe {command} failed: {reply}"
+    );
     reply["ok"].clone()
 }
 

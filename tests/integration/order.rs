@@ -20,7 +20,11 @@ async fn hooks_run_one_at_a_time_in_order() {
                 c.next_json_where(|m| m["event"] == "connected").await;
                 for n in 0..messages {
                     // Some messages keep the room busy, so others queue up.
-                    let op = if n % 3 == 0 { json!({"op": "busy", "ms": 5}) } else { json!({"op": "now"}) };
+                    let op = if n % 3 == 0 {
+                        json!({"op": "busy", "ms": 5})
+                    } else {
+                        json!({"op": "now"})
+                    };
                     probe_ok(&mut c, n, op).await;
                 }
                 c
@@ -34,7 +38,10 @@ async fn hooks_run_one_at_a_time_in_order() {
         let events = probe_ok(&mut reader, 999, json!({"op": "events"})).await;
         let events = events.as_array().expect("event log").clone();
 
-        assert_eq!(events.first().map(|e| e["hook"].clone()), Some(json!("start")));
+        assert_eq!(
+            events.first().map(|e| e["hook"].clone()),
+            Some(json!("start"))
+        );
         let starts = events.iter().filter(|e| e["hook"] == "start").count();
         assert_eq!(starts, 1, "one instance served the whole test");
 
@@ -52,9 +59,15 @@ async fn hooks_run_one_at_a_time_in_order() {
         for i in 0..clients {
             let id = format!("c{i}");
             let mine: Vec<&Value> = events.iter().filter(|e| e["conn"] == id.as_str()).collect();
-            assert_eq!(mine.first().map(|e| e["hook"].clone()), Some(json!("connect")));
+            assert_eq!(
+                mine.first().map(|e| e["hook"].clone()),
+                Some(json!("connect"))
+            );
             let count = mine.iter().filter(|e| e["hook"] == "message").count();
-            assert!(count >= messages as usize, "{id} sent {messages} messages, log has {count}");
+            assert!(
+                count >= messages as usize,
+                "{id} sent {messages} messages, log has {count}"
+            );
         }
     })
     .await;

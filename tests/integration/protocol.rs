@@ -40,7 +40,8 @@ async fn pings_get_pongs() {
         let host = env.start().await;
         let mut c = host.connect("/parties/reaction/r").await;
         c.next_json().await;
-        c.send(Message::Ping(b"are you there".to_vec().into())).await;
+        c.send(Message::Ping(b"are you there".to_vec().into()))
+            .await;
         loop {
             match c.next().await {
                 Some(Message::Pong(payload)) => {
@@ -70,7 +71,12 @@ async fn duplicate_ids_both_receive_and_nothing_breaks() {
         third.next_json().await;
 
         // A send to the id reaches both sockets that carry it.
-        probe_ok(&mut third, 1, json!({"op": "send", "to": "same", "text": "hi"})).await;
+        probe_ok(
+            &mut third,
+            1,
+            json!({"op": "send", "to": "same", "text": "hi"}),
+        )
+        .await;
         for c in [&mut first, &mut second] {
             let m = c.next().await;
             assert_eq!(m, Some(Message::text("hi")));
@@ -87,7 +93,12 @@ async fn duplicate_ids_both_receive_and_nothing_breaks() {
             .next_json_where(|m| m["event"] == "closed" && m["id"] == "same")
             .await;
         let conns = probe_ok(&mut second, 3, json!({"op": "connections"})).await;
-        let ids: Vec<_> = conns.as_array().expect("list").iter().map(|c| c["id"].clone()).collect();
+        let ids: Vec<_> = conns
+            .as_array()
+            .expect("list")
+            .iter()
+            .map(|c| c["id"].clone())
+            .collect();
         assert_eq!(ids, vec![json!("same"), json!("other")]);
     })
     .await;

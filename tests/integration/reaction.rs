@@ -24,7 +24,10 @@ async fn new_connection_gets_current_counts() {
         let host = env.start().await;
 
         let mut first = host.connect("/parties/reaction/talk-1").await;
-        assert_eq!(first.next_json().await, json!({"type": "counts", "counts": {}}));
+        assert_eq!(
+            first.next_json().await,
+            json!({"type": "counts", "counts": {}})
+        );
         first.send_json(&reaction("heart")).await;
         wait_for_counts(&mut first, &json!({"heart": 1})).await;
 
@@ -53,7 +56,9 @@ async fn many_clients_agree_on_final_counts() {
         let mut expected: BTreeMap<&str, u64> = BTreeMap::new();
         let mut senders = Vec::new();
         for (i, mut client) in sockets.into_iter().enumerate() {
-            let mine: Vec<&str> = (0..per_client).map(|j| kinds[(i + j) % kinds.len()]).collect();
+            let mine: Vec<&str> = (0..per_client)
+                .map(|j| kinds[(i + j) % kinds.len()])
+                .collect();
             for kind in &mine {
                 *expected.entry(kind).or_default() += 1;
             }
@@ -115,7 +120,11 @@ async fn malformed_message_gets_an_error_and_the_room_goes_on() {
         let mut other = host.connect("/parties/reaction/r").await;
         other.next_json().await;
 
-        for junk in ["not json", r#"{"type":"reaction"}"#, r#"{"type":"reaction","kind":""}"#] {
+        for junk in [
+            "not json",
+            r#"{"type":"reaction"}"#,
+            r#"{"type":"reaction","kind":""}"#,
+        ] {
             bad.send_text(junk).await;
             let reply = bad.next_json().await;
             assert_eq!(reply["type"], "error", "reply to {junk:?}: {reply}");

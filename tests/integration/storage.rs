@@ -5,7 +5,9 @@ use serde_json::{Value, json};
 use crate::harness::{Client, TestEnv, probe, probe_ok, timed};
 
 async fn probe_client(env_host: &crate::harness::Host, room: &str) -> Client {
-    let mut c = env_host.connect(&format!("/parties/probe/{room}?_pk=tester")).await;
+    let mut c = env_host
+        .connect(&format!("/parties/probe/{room}?_pk=tester"))
+        .await;
     assert_eq!(c.next_json().await["event"], "connected");
     c
 }
@@ -26,18 +28,39 @@ async fn get_put_delete_and_batches() {
         let host = env.start().await;
         let mut c = probe_client(&host, "kv").await;
 
-        assert_eq!(probe_ok(&mut c, 1, json!({"op": "get", "key": "a"})).await, Value::Null);
+        assert_eq!(
+            probe_ok(&mut c, 1, json!({"op": "get", "key": "a"})).await,
+            Value::Null
+        );
         probe_ok(&mut c, 2, json!({"op": "put", "key": "a", "value": "1"})).await;
-        assert_eq!(probe_ok(&mut c, 3, json!({"op": "get", "key": "a"})).await, "1");
+        assert_eq!(
+            probe_ok(&mut c, 3, json!({"op": "get", "key": "a"})).await,
+            "1"
+        );
 
         let entries = json!([["b", "2"], ["c", "3"]]);
         probe_ok(&mut c, 4, json!({"op": "put-many", "entries": entries})).await;
-        let many = probe_ok(&mut c, 5, json!({"op": "get-many", "keys": ["c", "zz", "a"]})).await;
+        let many = probe_ok(
+            &mut c,
+            5,
+            json!({"op": "get-many", "keys": ["c", "zz", "a"]}),
+        )
+        .await;
         assert_eq!(many, json!([["a", "1"], ["c", "3"]]));
 
-        assert_eq!(probe_ok(&mut c, 6, json!({"op": "delete", "key": "a"})).await, true);
-        assert_eq!(probe_ok(&mut c, 7, json!({"op": "delete", "key": "a"})).await, false);
-        let removed = probe_ok(&mut c, 8, json!({"op": "delete-many", "keys": ["b", "c", "x"]}));
+        assert_eq!(
+            probe_ok(&mut c, 6, json!({"op": "delete", "key": "a"})).await,
+            true
+        );
+        assert_eq!(
+            probe_ok(&mut c, 7, json!({"op": "delete", "key": "a"})).await,
+            false
+        );
+        let removed = probe_ok(
+            &mut c,
+            8,
+            json!({"op": "delete-many", "keys": ["b", "c", "x"]}),
+        );
         assert_eq!(removed.await, 2);
         let left = probe_ok(&mut c, 9, json!({"op": "list", "prefix": "a"})).await;
         assert_eq!(left, json!([]));
@@ -58,7 +81,10 @@ async fn list_orders_by_key_bytes_and_honours_bounds() {
         // Byte order: uppercase before lowercase, "a" before "a0" before "aa",
         // and the two-byte "é" after every ASCII letter.
         let all = probe_ok(&mut c, 2, json!({"op": "list"})).await;
-        let all_keys: Vec<String> = keys(&all).into_iter().filter(|k| k != "probe:starts").collect();
+        let all_keys: Vec<String> = keys(&all)
+            .into_iter()
+            .filter(|k| k != "probe:starts")
+            .collect();
         assert_eq!(all_keys, ["B", "a", "a0", "aa", "ab", "a\u{e9}", "b", "c"]);
 
         let prefixed = probe_ok(&mut c, 3, json!({"op": "list", "prefix": "a"})).await;
@@ -66,11 +92,17 @@ async fn list_orders_by_key_bytes_and_honours_bounds() {
         let bounded = json!({"op": "list", "start": "a0", "end": "ab"});
         assert_eq!(keys(&probe_ok(&mut c, 4, bounded).await), ["a0", "aa"]);
         let reversed = json!({"op": "list", "prefix": "a", "reverse": true, "limit": 2});
-        assert_eq!(keys(&probe_ok(&mut c, 5, reversed).await), ["a\u{e9}", "ab"]);
+        assert_eq!(
+            keys(&probe_ok(&mut c, 5, reversed).await),
+            ["a\u{e9}", "ab"]
+        );
         let limited = json!({"op": "list", "prefix": "a", "limit": 3});
         assert_eq!(keys(&probe_ok(&mut c, 6, limited).await), ["a", "a0", "aa"]);
         let mixed = json!({"op": "list", "prefix": "a", "start": "aa", "end": "b"});
-        assert_eq!(keys(&probe_ok(&mut c, 7, mixed).await), ["aa", "ab", "a\u{e9}"]);
+        assert_eq!(
+            keys(&probe_ok(&mut c, 7, mixed).await),
+            ["aa", "ab", "a\u{e9}"]
+        );
     })
     .await;
 }
@@ -82,13 +114,32 @@ async fn delete_all_empties_the_room_and_only_that_room() {
         let host = env.start().await;
         let mut one = probe_client(&host, "one").await;
         let mut two = probe_client(&host, "two").await;
-        probe_ok(&mut one, 1, json!({"op": "put", "key": "k", "value": "one"})).await;
-        probe_ok(&mut two, 1, json!({"op": "put", "key": "k", "value": "two"})).await;
-        assert_eq!(probe_ok(&mut two, 2, json!({"op": "get", "key": "k"})).await, "two");
+        probe_ok(
+            &mut one,
+            1,
+            json!({"op": "put", "key": "k", "value": "one"}),
+        )
+        .await;
+        probe_ok(
+            &mut two,
+            1,
+            json!({"op": "put", "key": "k", "value": "two"}),
+        )
+        .await;
+        assert_eq!(
+            probe_ok(&mut two, 2, json!({"op": "get", "key": "k"})).await,
+            "two"
+        );
 
         probe_ok(&mut one, 2, json!({"op": "delete-all"})).await;
-        assert_eq!(probe_ok(&mut one, 3, json!({"op": "list"})).await, json!([]));
-        assert_eq!(probe_ok(&mut two, 3, json!({"op": "get", "key": "k"})).await, "two");
+        assert_eq!(
+            probe_ok(&mut one, 3, json!({"op": "list"})).await,
+            json!([])
+        );
+        assert_eq!(
+            probe_ok(&mut two, 3, json!({"op": "get", "key": "k"})).await,
+            "two"
+        );
     })
     .await;
 }
@@ -99,18 +150,43 @@ async fn oversized_writes_return_errors_and_lose_nothing() {
         let env = TestEnv::new();
         let host = env.start().await;
         let mut c = probe_client(&host, "big").await;
-        probe_ok(&mut c, 1, json!({"op": "put", "key": "keep", "value": "yes"})).await;
+        probe_ok(
+            &mut c,
+            1,
+            json!({"op": "put", "key": "keep", "value": "yes"}),
+        )
+        .await;
 
         let max = 128 * 1024;
-        probe_ok(&mut c, 2, json!({"op": "put-size", "key": "fits", "size": max})).await;
-        let too_big = probe(&mut c, 3, json!({"op": "put-size", "key": "big", "size": max + 1}));
+        probe_ok(
+            &mut c,
+            2,
+            json!({"op": "put-size", "key": "fits", "size": max}),
+        )
+        .await;
+        let too_big = probe(
+            &mut c,
+            3,
+            json!({"op": "put-size", "key": "big", "size": max + 1}),
+        );
         assert_eq!(too_big.await["err"], "value-too-large:131072");
         let long_key = "k".repeat(2049);
-        let reply = probe(&mut c, 4, json!({"op": "put", "key": long_key, "value": "v"})).await;
+        let reply = probe(
+            &mut c,
+            4,
+            json!({"op": "put", "key": long_key, "value": "v"}),
+        )
+        .await;
         assert_eq!(reply["err"], "key-too-large:2048");
 
-        assert_eq!(probe_ok(&mut c, 5, json!({"op": "get", "key": "big"})).await, Value::Null);
-        assert_eq!(probe_ok(&mut c, 6, json!({"op": "get", "key": "keep"})).await, "yes");
+        assert_eq!(
+            probe_ok(&mut c, 5, json!({"op": "get", "key": "big"})).await,
+            Value::Null
+        );
+        assert_eq!(
+            probe_ok(&mut c, 6, json!({"op": "get", "key": "keep"})).await,
+            "yes"
+        );
     })
     .await;
 }
@@ -126,7 +202,10 @@ async fn writes_survive_a_restart() {
 
         let host = env.start().await;
         let mut c = probe_client(&host, "durable").await;
-        assert_eq!(probe_ok(&mut c, 1, json!({"op": "get", "key": "k"})).await, "v");
+        assert_eq!(
+            probe_ok(&mut c, 1, json!({"op": "get", "key": "k"})).await,
+            "v"
+        );
     })
     .await;
 }
@@ -138,11 +217,17 @@ async fn alarms_can_be_set_read_and_deleted() {
         let host = env.start().await;
         let mut c = probe_client(&host, "alarm-crud").await;
         let far = 4_000_000_000_000u64;
-        assert_eq!(probe_ok(&mut c, 1, json!({"op": "get-alarm"})).await, Value::Null);
+        assert_eq!(
+            probe_ok(&mut c, 1, json!({"op": "get-alarm"})).await,
+            Value::Null
+        );
         probe_ok(&mut c, 2, json!({"op": "set-alarm", "at": far})).await;
         assert_eq!(probe_ok(&mut c, 3, json!({"op": "get-alarm"})).await, far);
         probe_ok(&mut c, 4, json!({"op": "delete-alarm"})).await;
-        assert_eq!(probe_ok(&mut c, 5, json!({"op": "get-alarm"})).await, Value::Null);
+        assert_eq!(
+            probe_ok(&mut c, 5, json!({"op": "get-alarm"})).await,
+            Value::Null
+        );
         let reply = probe(&mut c, 6, json!({"op": "set-alarm", "at": u64::MAX})).await;
         assert_eq!(reply["err"], "invalid-alarm");
     })
@@ -155,12 +240,18 @@ async fn an_alarm_fires_and_wakes_the_room() {
         let env = TestEnv::new();
         let host = env.start().await;
         let mut c = probe_client(&host, "alarm-fire").await;
-        let now = probe_ok(&mut c, 1, json!({"op": "now"})).await.as_u64().expect("ms");
+        let now = probe_ok(&mut c, 1, json!({"op": "now"}))
+            .await
+            .as_u64()
+            .expect("ms");
         probe_ok(&mut c, 2, json!({"op": "set-alarm", "at": now + 300})).await;
         c.next_json_where(|m| m["event"] == "alarm").await;
         assert_eq!(probe_ok(&mut c, 3, json!({"op": "alarms"})).await, 1);
         // A fired alarm is gone.
-        assert_eq!(probe_ok(&mut c, 4, json!({"op": "get-alarm"})).await, Value::Null);
+        assert_eq!(
+            probe_ok(&mut c, 4, json!({"op": "get-alarm"})).await,
+            Value::Null
+        );
     })
     .await;
 }
@@ -171,7 +262,10 @@ async fn an_alarm_due_while_the_host_was_down_fires_after_restart() {
         let env = TestEnv::new();
         let host = env.start().await;
         let mut c = probe_client(&host, "alarm-restart").await;
-        let now = probe_ok(&mut c, 1, json!({"op": "now"})).await.as_u64().expect("ms");
+        let now = probe_ok(&mut c, 1, json!({"op": "now"}))
+            .await
+            .as_u64()
+            .expect("ms");
         probe_ok(&mut c, 2, json!({"op": "set-alarm", "at": now + 1_000})).await;
         host.kill9();
         tokio::time::sleep(std::time::Duration::from_millis(1_500)).await;
@@ -192,7 +286,11 @@ async fn an_alarm_due_while_the_host_was_down_fires_after_restart() {
         let alarm = hooks.iter().position(|h| *h == "alarm");
         let request = hooks.iter().position(|h| *h == "request");
         let fired = alarm.is_some() && request.is_none_or(|r| alarm < Some(r));
-        assert!(fired, "the alarm ran before the first request: {hooks:?}\n{}", host.log());
+        assert!(
+            fired,
+            "the alarm ran before the first request: {hooks:?}\n{}",
+            host.log()
+        );
     })
     .await;
 }

@@ -39,6 +39,10 @@ pub enum Output {
     Respond(oneshot::Sender<HttpResponse>, HttpResponse),
 }
 
+/// A commit under way: the writes, and the future that resolves once they
+/// are durable.
+pub type Commit = (Arc<WriteSet>, BoxFuture<'static, Result<(), BackendError>>);
+
 /// One hook's held outputs, waiting on its commit.
 struct Held {
     writes: Option<Arc<WriteSet>>,
@@ -57,7 +61,7 @@ impl Gate {
     /// needs waiting for; otherwise holds them until [`Gate::durable`].
     pub fn submit(
         &mut self,
-        commit: Option<(Arc<WriteSet>, BoxFuture<'static, Result<(), BackendError>>)>,
+        commit: Option<Commit>,
         outputs: Vec<Output>,
     ) -> Vec<Output> {
         if commit.is_none() && self.held.is_empty() {

@@ -152,10 +152,10 @@ pub enum HookOutcome {
 impl RoomTask {
     /// Runs `hook`, waking the room first if it sleeps.
     pub(super) async fn run_hook(&mut self, hook: Hook) -> HookOutcome {
-        if !self.slot.is_awake() {
-            if let Err(outcome) = self.wake().await {
-                return outcome;
-            }
+        if !self.slot.is_awake()
+            && let Err(outcome) = self.wake().await
+        {
+            return outcome;
         }
         self.call(hook).await
     }
