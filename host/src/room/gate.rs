@@ -59,11 +59,7 @@ pub struct Gate {
 impl Gate {
     /// Takes a finished hook's outputs. Returns them at once when nothing
     /// needs waiting for; otherwise holds them until [`Gate::durable`].
-    pub fn submit(
-        &mut self,
-        commit: Option<Commit>,
-        outputs: Vec<Output>,
-    ) -> Vec<Output> {
+    pub fn submit(&mut self, commit: Option<Commit>, outputs: Vec<Output>) -> Vec<Output> {
         if commit.is_none() && self.held.is_empty() {
             return outputs;
         }

@@ -296,3 +296,133 @@ fn apply_writes(c: &Connection, room: &RoomKey, writes: &WriteSet) -> rusqlite::
 fn db_error(e: rusqlite::Error) -> BackendError {
     BackendError::Database(e.to_string())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::storage::layers;
+
+    fn room(name: &str) -> RoomKey {
+        RoomKey::new(PartyName::new("p"), RoomId::new(name))
+    }
+
+    fn writes(entries: &[(&str, Option<&str>)]) -> Arc<WriteSet> {
+        let mut set = WriteSet::default();
+        for (key, value) in entries {
+            match value {
+                Some(v) => set.put((*key).into(), v.as_bytes().to_vec()),
+                None => set.delete((*key).into()),
+            }
+        }
+        Arc::new(set)
+    }
+
+    fn names(entries: &[Entry]) -> Vec<&str> {
+        entries.iter().map(|(k, _)| k.as_str()).collect()
+    }
+
+    #[tokio::test]
+    async fn concurrent_commits_all_become_durable() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let path = dir.path().join("db");
+        let backend = SqliteBackend::open(&path).expect("open");
+        let commits: Vec<_> = (0..200)
+            .map(|i| {
+                let key = format!("k{i:03}");
+                backend.commit(room(&format!("r{}", i % 7)), writes(&[(&key, Some("v"))]))
+            })
+            .collect();
+        for result in futures_util::future::join_all(commits).await {
+            result.expect("commit");
+        }
+        backend.close().await;
+
+        let reopened = SqliteBackend::open(&path).expect("reopen");
+        let mut total = 0;
+        for r in 0..7 {
+            total += reopened
+                .list(&room(&format!("r{r}")), &KeyRange::default())
+                .await
+                .expect("list")
+                .len();
+        }
+        assert_eq!(total, 200);
+    }
+
+    #[tokio::test]
+    async fn clear_then_put_applies_in_order() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let backend = SqliteBackend::open(&dir.path().join("db")).expect("open");
+        backend
+            .commit(room("a"), writes(&[("x", Some("1")), ("y", Some("2"))]))
+            .await
+            .expect("commit");
+        let mut set = WriteSet::default();
+        set.clear();
+        set.put("z".into(), b"3".to_vec());
+        set.set_alarm(Some(42));
+        backend
+            .commit(room("a"), Arc::new(set))
+            .await
+            .expect("commit");
+
+        let all = backend
+            .list(&room("a"), &KeyRange::default())
+            .await
+            .expect("list");
+        assert_eq!(names(&all), ["z"]);
+        assert_eq!(backend.alarm(&room("a")).await.expect("alarm"), Some(42));
+        assert_eq!(backend.alarms().await.expect("alarms").len(), 1);
+    }
+
+    #[tokio::test]
+    async fn reads_see_pending_layers_over_the_backend() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let backend = SqliteBackend::open(&dir.path().join("db")).expect("open");
+        let stored = writes(&[
+            ("a", Some("1")),
+            ("b", Some("1")),
+            ("c", Some("1")),
+            ("d", Some("1")),
+        ]);
+        backend.commit(room("r"), stored).await.expect("commit");
+
+        // Pending: "a" and "b" deleted, "bb" added; running hook changes "c".
+        let pending = writes(&[("a", None), ("b", None), ("bb", Some("2"))]);
+        let running = writes(&[("c", Some("3"))]);
+        let layers = [pending.as_ref(), running.as_ref()];
+
+        let mut first_two = KeyRange::default();
+        first_two.limit = Some(2);
+        let listed = layers::list(&backend, &room("r"), &layers, &first_two)
+            .await
+            .expect("list");
+        assert_eq!(
+            listed,
+            vec![("bb".into(), b"2".to_vec()), ("c".into(), b"3".to_vec())]
+        );
+
+        let mut last = KeyRange::default();
+        last.reverse = true;
+        last.limit = Some(1);
+        let listed = layers::list(&backend, &room("r"), &layers, &last)
+            .await
+            .expect("list");
+        assert_eq!(names(&listed), ["d"]);
+
+        let got = layers::get(&backend, &room("r"), &layers, "a")
+            .await
+            .expect("get");
+        assert_eq!(got, None);
+        let got = layers::get(&backend, &room("r"), &layers, "d")
+            .await
+            .expect("get");
+        assert_eq!(got, Some(b"1".to_vec()));
+
+        let mut cleared = WriteSet::default();
+        cleared.clear();
+        let layers = [pending.as_ref(), &cleared];
+        let listed = layers::list(&backend, &room("r"), &layers, &KeyRange::default()).await;
+        assert_eq!(listed.expect("list"), vec![]);
+    }
+}
