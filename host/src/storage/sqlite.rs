@@ -392,8 +392,10 @@ mod tests {
         let running = writes(&[("c", Some("3"))]);
         let layers = [pending.as_ref(), running.as_ref()];
 
-        let mut first_two = KeyRange::default();
-        first_two.limit = Some(2);
+        let first_two = KeyRange {
+            limit: Some(2),
+            ..KeyRange::default()
+        };
         let listed = layers::list(&backend, &room("r"), &layers, &first_two)
             .await
             .expect("list");
@@ -402,9 +404,11 @@ mod tests {
             vec![("bb".into(), b"2".to_vec()), ("c".into(), b"3".to_vec())]
         );
 
-        let mut last = KeyRange::default();
-        last.reverse = true;
-        last.limit = Some(1);
+        let last = KeyRange {
+            reverse: true,
+            limit: Some(1),
+            ..KeyRange::default()
+        };
         let listed = layers::list(&backend, &room("r"), &layers, &last)
             .await
             .expect("list");
