@@ -44,6 +44,10 @@ struct ServeArgs {
     #[arg(long, env = "PARTYHOST_CONFIG")]
     config: Option<PathBuf>,
 
+    /// Bearer token for the admin API under /_partyhost/ (off without one).
+    #[arg(long, env = "PARTYHOST_ADMIN_TOKEN", hide_env_values = true)]
+    admin_token: Option<String>,
+
     /// A party and its component, as NAME=PATH; repeatable, overrides the
     /// config's party of that name.
     #[arg(long = "party", value_name = "NAME=PATH")]
@@ -70,6 +74,9 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
     }
     if let Some(data) = args.data {
         config.data = data;
+    }
+    if args.admin_token.is_some() {
+        config.admin_token = args.admin_token;
     }
     for spec in &args.parties {
         let (name, path) = spec

@@ -48,6 +48,10 @@ pub struct Config {
     /// Limits on guests and clients.
     #[serde(default)]
     pub limits: Limits,
+    /// The bearer token the admin API under `/_partyhost/` requires; with
+    /// none (the default) the admin API is off.
+    #[serde(default)]
+    pub admin_token: Option<String>,
 }
 
 /// One party: the component that runs its rooms and the variables it sees.
@@ -98,6 +102,26 @@ pub struct Limits {
     /// Open connections the whole host may hold (default 16000, below this
     /// machine's limit of 20,000 open files per process).
     pub max_connections: usize,
+    /// Bytes one hook may send and broadcast, counting each payload once
+    /// plus 8 bytes per recipient (default 16777216 = 16 MiB); past it the
+    /// hook traps.
+    pub max_output_bytes_per_hook: usize,
+    /// Bytes of keys and values one room may store (default 134217728 =
+    /// 128 MiB); past it a write returns `quota-exceeded`.
+    pub max_storage_bytes_per_room: u64,
+    /// Keys one room may store (default 100000); past it a write returns
+    /// `quota-exceeded`.
+    pub max_keys_per_room: u64,
+    /// Log lines (log import and printed lines) one room may write per
+    /// second, with bursts of twice as many; the rest are dropped and counted
+    /// (default 100).
+    pub log_lines_per_second: u32,
+    /// How often the host pings an idle client, in milliseconds (default
+    /// 30000).
+    pub ping_interval_ms: u64,
+    /// How long a client may stay silent (no frame, no pong) before the host
+    /// closes it with 1001, in milliseconds (default 90000).
+    pub client_idle_timeout_ms: u64,
 }
 
 impl Default for Limits {
@@ -116,6 +140,12 @@ impl Default for Limits {
             hibernate_after_ms: 10_000,
             max_connections_per_room: 32_768,
             max_connections: 16_000,
+            max_output_bytes_per_hook: 16 * 1024 * 1024,
+            max_storage_bytes_per_room: 128 * 1024 * 1024,
+            max_keys_per_room: 100_000,
+            log_lines_per_second: 100,
+            ping_interval_ms: 30_000,
+            client_idle_timeout_ms: 90_000,
         }
     }
 }
@@ -139,6 +169,7 @@ impl Default for Config {
             data: default_data(),
             parties: BTreeMap::new(),
             limits: Limits::default(),
+            admin_token: None,
         }
     }
 }

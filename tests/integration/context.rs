@@ -137,7 +137,14 @@ async fn a_trap_gets_a_fresh_instance_that_keeps_stored_state() {
         let before = probe_ok(&mut c, 1, json!({"op": "instance"})).await;
         probe_ok(&mut c, 2, json!({"op": "put", "key": "kept", "value": "1"})).await;
 
+        // The socket whose message trapped is closed with 1011; others stay.
+        let mut other = host.connect("/parties/probe/trappy?_pk=o").await;
+        other.next_json().await;
         c.send_json(&json!({"id": 3, "op": "trap"})).await;
+        let closed = c.expect_close().await;
+        assert_eq!(closed.map(|(code, _)| code), Some(1011));
+
+        let mut c = other;
         let after = probe_ok(&mut c, 4, json!({"op": "instance"})).await;
         assert_ne!(
             before["instance"], after["instance"],

@@ -1,7 +1,8 @@
 //! Rust bindings generated from `wit/room.wit`.
 //!
 //! Storage imports are async so that a backend on the network can wait
-//! without blocking the executor; the hooks are called async so that a busy
+//! without blocking the executor; context imports may trap (a hook that
+//! sends past its output limit); the hooks are called async so that a busy
 //! guest yields at every epoch tick.
 #![allow(missing_docs, reason = "generated from the documented WIT")]
 
@@ -10,6 +11,7 @@ wasmtime::component::bindgen!({
     path: "../wit",
     imports: {
         "partyhost:room/storage": async,
+        "partyhost:room/context": trappable,
     },
     exports: {
         default: async,

@@ -2,6 +2,7 @@
 
 use super::RoomCtx;
 use super::bindings::partyhost::room::log::{Host, Level};
+use crate::runtime::limits::LogAdmission;
 
 /// Longest message logged; the rest is cut.
 const MAX_MESSAGE: usize = 4096;
@@ -10,6 +11,13 @@ impl Host for RoomCtx {
     fn log(&mut self, level: Level, message: String) {
         let message = truncate(&message, MAX_MESSAGE);
         let (party, room) = (self.state.key.party.as_str(), self.state.key.room.as_str());
+        match self.state.log_limit.admit() {
+            LogAdmission::Drop => return,
+            LogAdmission::WriteAfterDropping(dropped) => {
+                tracing::warn!(party, room, dropped, "room log lines dropped by rate limit");
+            }
+            LogAdmission::Write => {}
+        }
         match level {
             Level::Trace => tracing::trace!(party, room, message, "room log"),
             Level::Debug => tracing::debug!(party, room, message, "room log"),

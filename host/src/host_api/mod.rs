@@ -36,8 +36,16 @@ impl RoomCtx {
     /// files, sockets, environment or arguments, and logs what is printed.
     pub fn new(state: RoomState) -> Self {
         let wasi = WasiCtx::builder()
-            .stdout(GuestOutput::new(state.key.clone(), "stdout"))
-            .stderr(GuestOutput::new(state.key.clone(), "stderr"))
+            .stdout(GuestOutput::new(
+                state.key.clone(),
+                "stdout",
+                state.log_limit.clone(),
+            ))
+            .stderr(GuestOutput::new(
+                state.key.clone(),
+                "stderr",
+                state.log_limit.clone(),
+            ))
             .build();
         Self {
             limits: store_limits(&state.limits),

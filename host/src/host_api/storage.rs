@@ -7,7 +7,7 @@
 
 use super::RoomCtx;
 use super::bindings::partyhost::room::storage::{Host, ListOptions, StorageError};
-use crate::storage::{KeyRange, layers};
+use crate::storage::{KeyRange, Usage, layers};
 
 type Result<T> = std::result::Result<T, StorageError>;
 
@@ -50,6 +50,27 @@ impl RoomCtx {
     }
 }
 
+impl RoomCtx {
+    /// Returns `usage` after putting `value_len` bytes under `key`, or
+    /// `quota-exceeded` if that would grow the room past its quota.
+    async fn charge_put(&mut self, usage: Usage, key: &str, value_len: usize) -> Result<Usage> {
+        let old = self.read(key).await?.map(|v| v.len());
+        charge(usage, key, old, value_len, &self.state.limits)
+    }
+
+    /// Returns `usage` after deleting `key`, and whether it existed.
+    async fn charge_delete(&mut self, usage: Usage, key: &str) -> Result<(Usage, bool)> {
+        let Some(old) = self.read(key).await? else {
+            return Ok((usage, false));
+        };
+        let after = Usage {
+            bytes: usage.bytes.saturating_sub((key.len() + old.len()) as u64),
+            keys: usage.keys.saturating_sub(1),
+        };
+        Ok((after, true))
+    }
+}
+
 impl Host for RoomCtx {
     async fn get(&mut self, key: String) -> Result<Option<Vec<u8>>> {
         self.check_key(&key)?;
@@ -74,6 +95,10 @@ impl Host for RoomCtx {
     async fn put(&mut self, key: String, value: Vec<u8>) -> Result<()> {
         self.check_key(&key)?;
         self.check_value(&value)?;
+        let usage = self
+            .charge_put(self.state.hook.usage, &key, value.len())
+            .await?;
+        self.state.hook.usage = usage;
         self.state.hook.writes.put(key, value);
         Ok(())
     }
@@ -81,10 +106,22 @@ impl Host for RoomCtx {
     async fn put_many(&mut self, entries: Vec<(String, Vec<u8>)>) -> Result<()> {
         self.check_batch(entries.len())?;
         // Check everything first: either all entries are written or none.
+        let mut usage = self.state.hook.usage;
         for (key, value) in &entries {
             self.check_key(key)?;
             self.check_value(value)?;
         }
+        // Charge in order against a scratch layer, so repeated keys count once.
+        let mut scratch = crate::storage::WriteSet::default();
+        for (key, value) in &entries {
+            let old = match scratch.lookup(key) {
+                Some(old) => old.map(<[u8]>::len),
+                None => self.read(key).await?.map(|v| v.len()),
+            };
+            usage = charge(usage, key, old, value.len(), &self.state.limits)?;
+            scratch.put(key.clone(), value.clone());
+        }
+        self.state.hook.usage = usage;
         for (key, value) in entries {
             self.state.hook.writes.put(key, value);
         }
@@ -93,7 +130,8 @@ impl Host for RoomCtx {
 
     async fn delete(&mut self, key: String) -> Result<bool> {
         self.check_key(&key)?;
-        let existed = self.read(&key).await?.is_some();
+        let (usage, existed) = self.charge_delete(self.state.hook.usage, &key).await?;
+        self.state.hook.usage = usage;
         self.state.hook.writes.delete(key);
         Ok(existed)
     }
@@ -105,9 +143,9 @@ impl Host for RoomCtx {
         }
         let mut existed = 0u32;
         for key in keys {
-            if self.read(&key).await?.is_some() {
-                existed += 1;
-            }
+            let (usage, found) = self.charge_delete(self.state.hook.usage, &key).await?;
+            self.state.hook.usage = usage;
+            existed += u32::from(found);
             self.state.hook.writes.delete(key);
         }
         Ok(existed)
@@ -130,6 +168,7 @@ impl Host for RoomCtx {
     }
 
     async fn delete_all(&mut self) -> Result<()> {
+        self.state.hook.usage = Usage::default();
         self.state.hook.writes.clear();
         Ok(())
     }
@@ -149,6 +188,33 @@ impl Host for RoomCtx {
     async fn delete_alarm(&mut self) {
         self.state.hook.writes.set_alarm(None);
     }
+}
+
+/// Returns `usage` after replacing an entry of `old` bytes (or none) under
+/// `key` with `new` bytes, or `quota-exceeded` if that grows it past limits.
+fn charge(
+    usage: Usage,
+    key: &str,
+    old: Option<usize>,
+    new: usize,
+    limits: &crate::config::Limits,
+) -> Result<Usage> {
+    let entry = |len: usize| (key.len() + len) as u64;
+    let mut after = usage;
+    match old {
+        Some(len) => after.bytes = after.bytes.saturating_sub(entry(len)),
+        None => after.keys += 1,
+    }
+    after.bytes += entry(new);
+
+    // A write that shrinks the room is always allowed.
+    let over =
+        after.bytes > limits.max_storage_bytes_per_room || after.keys > limits.max_keys_per_room;
+    let grows = after.bytes > usage.bytes || after.keys > usage.keys;
+    if over && grows {
+        return Err(StorageError::QuotaExceeded);
+    }
+    Ok(after)
 }
 
 fn clamp(n: usize) -> u32 {

@@ -206,6 +206,7 @@ impl RoomTask {
             return HookOutcome::Trapped;
         };
         let name = hook.name();
+        awake.store.data_mut().state.begin_hook();
         let limits = awake.store.data().state.limits.clone();
         awake.store.data_mut().budget.reset(&limits);
         awake.store.set_epoch_deadline(1);
@@ -237,6 +238,7 @@ impl RoomTask {
     fn settle(&mut self) {
         let state = self.slot.state_mut();
         let scope = std::mem::take(&mut state.hook);
+        state.usage = scope.usage;
         let commit = if scope.writes.is_empty() {
             None
         } else {

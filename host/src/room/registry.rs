@@ -58,9 +58,32 @@ pub struct RoomStats {
     pub traps: AtomicU64,
 }
 
+/// What one live room shows the status endpoint; the room task updates it.
+#[derive(Debug, Default)]
+pub struct RoomInfo {
+    /// Open sockets.
+    pub connections: AtomicUsize,
+    /// Whether the room has a wasm instance.
+    pub awake: AtomicBool,
+}
+
+/// A live room as the status endpoint lists it.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct RoomSummary {
+    /// The party.
+    pub party: String,
+    /// The room id.
+    pub room: String,
+    /// Open sockets.
+    pub connections: usize,
+    /// Whether the room has a wasm instance.
+    pub awake: bool,
+}
+
 struct Entry {
     tx: mpsc::Sender<RoomEvent>,
     generation: u64,
+    info: Arc<RoomInfo>,
 }
 
 /// Finds, starts and retires room tasks.
@@ -120,6 +143,24 @@ impl RoomRegistry {
         }
     }
 
+    /// Lists the live rooms, ordered by party and room.
+    pub fn summaries(&self) -> Vec<RoomSummary> {
+        let Ok(rooms) = self.rooms.lock() else {
+            return Vec::new();
+        };
+        let mut list: Vec<RoomSummary> = rooms
+            .iter()
+            .map(|(key, entry)| RoomSummary {
+                party: key.party.to_string(),
+                room: key.room.to_string(),
+                connections: entry.info.connections.load(Ordering::Relaxed),
+                awake: entry.info.awake.load(Ordering::Relaxed),
+            })
+            .collect();
+        list.sort_by(|a, b| (&a.party, &a.room).cmp(&(&b.party, &b.room)));
+        list
+    }
+
     /// Starts the rooms that have an alarm, so that alarms fire after a
     /// restart even if no client comes.
     pub async fn restore_alarms(self: &Arc<Self>) -> anyhow::Result<usize> {
@@ -167,15 +208,15 @@ impl RoomRegistry {
 
         let generation = self.generations.fetch_add(1, Ordering::Relaxed);
         let (tx, rx) = mpsc::channel(self.deps.limits.room_mailbox.max(1));
+        let info = Arc::new(RoomInfo::default());
         let task = RoomTask::new(self.clone(), key.clone(), party.clone(), generation, rx);
-        self.tasks.spawn(task.run());
-        rooms.insert(
-            key.clone(),
-            Entry {
-                tx: tx.clone(),
-                generation,
-            },
-        );
+        self.tasks.spawn(task.run(info.clone()));
+        let entry = Entry {
+            tx: tx.clone(),
+            generation,
+            info,
+        };
+        rooms.insert(key.clone(), entry);
         Ok((tx, generation))
     }
 

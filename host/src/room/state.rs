@@ -9,8 +9,9 @@ use super::connection::Connections;
 use super::gate::{Gate, Output};
 use crate::config::Limits;
 use crate::ids::{PartyName, RoomKey};
+use crate::runtime::limits::LogLimiter;
 use crate::runtime::module::Module;
-use crate::storage::{Backend, WriteSet};
+use crate::storage::{Backend, Usage, WriteSet};
 
 /// A party as rooms see it: its module and its variables.
 pub struct Party {
@@ -29,6 +30,10 @@ pub struct HookScope {
     pub writes: WriteSet,
     /// Frames, closes and answers, released through the gate.
     pub outputs: Vec<Output>,
+    /// What the room will store once these writes commit.
+    pub usage: Usage,
+    /// Bytes sent and broadcast so far, against the per-hook output limit.
+    pub output_bytes: usize,
 }
 
 /// A room's state apart from its wasm instance.
@@ -49,9 +54,21 @@ pub struct RoomState {
     pub hook: HookScope,
     /// The committed alarm time, in milliseconds since the Unix epoch.
     pub alarm_at: Option<u64>,
+    /// What the room stores, including commits still under way.
+    pub usage: Usage,
+    /// The rate limit on the room's log lines.
+    pub log_limit: Arc<LogLimiter>,
 }
 
 impl RoomState {
+    /// Opens a fresh scope for the next hook.
+    pub fn begin_hook(&mut self) {
+        self.hook = HookScope {
+            usage: self.usage,
+            ..HookScope::default()
+        };
+    }
+
     /// Returns the alarm as the running hook sees it.
     pub fn effective_alarm(&self) -> Option<u64> {
         self.hook.writes.alarm.unwrap_or(self.alarm_at)

@@ -16,9 +16,10 @@ use super::connection::{CloseReason, Outbound};
 use super::event::{ConnectOutcome, HttpResponse, RoomEvent};
 use super::gate::Output;
 use super::hooks::{Hook, HookOutcome, Slot};
-use super::registry::RoomRegistry;
+use super::registry::{RoomInfo, RoomRegistry};
 use super::state::{HookScope, Party, RoomState};
 use crate::ids::RoomKey;
+use crate::runtime::limits::LogLimiter;
 
 /// First wait before a failed alarm runs again; doubles each retry.
 const ALARM_RETRY_FIRST: Duration = Duration::from_secs(1);
@@ -57,6 +58,8 @@ impl RoomTask {
             gate: Default::default(),
             hook: HookScope::default(),
             alarm_at: None,
+            usage: Default::default(),
+            log_limit: Arc::new(LogLimiter::new(deps.limits.log_lines_per_second)),
         };
         Self {
             registry,
@@ -69,16 +72,19 @@ impl RoomTask {
         }
     }
 
-    /// Runs the room until it retires or the host shuts down.
-    pub async fn run(mut self) {
+    /// Runs the room until it retires or the host shuts down, keeping
+    /// `info` up to date for the status endpoint.
+    pub async fn run(mut self, info: Arc<RoomInfo>) {
         let key = self.slot.state().key.clone();
         let span = tracing::info_span!("room", party = %key.party, room = %key.room);
-        let _ = tracing::Instrument::instrument(self.run_loop(), span).await;
+        let _ = tracing::Instrument::instrument(self.run_loop(&info), span).await;
+        info.connections.store(0, Ordering::Relaxed);
+        info.awake.store(false, Ordering::Relaxed);
     }
 
-    async fn run_loop(&mut self) {
+    async fn run_loop(&mut self, info: &RoomInfo) {
         self.registry.stats.live.fetch_add(1, Ordering::Relaxed);
-        self.load_alarm().await;
+        self.load_stored().await;
 
         loop {
             let idle_at = self.last_event + self.slot.state().limits.hibernate_after();
@@ -105,6 +111,9 @@ impl RoomTask {
                 }
                 else => {}
             }
+            info.connections
+                .store(self.slot.state().conns.len(), Ordering::Relaxed);
+            info.awake.store(self.slot.is_awake(), Ordering::Relaxed);
             if self.stopping && self.slot.state().gate.is_empty() {
                 break;
             }
@@ -135,7 +144,8 @@ impl RoomTask {
             }
             RoomEvent::Message { socket, frame } => {
                 if let Some(id) = self.accepted_id(socket) {
-                    self.run_hook(Hook::Message { id, frame }).await;
+                    let outcome = self.run_hook(Hook::Message { id, frame }).await;
+                    self.close_after_trap(socket, &outcome);
                 }
             }
             RoomEvent::Error { socket, error } => {
@@ -199,6 +209,18 @@ impl RoomTask {
                 let failed = ConnectOutcome::Failed(CloseReason::new(1011, "room error"));
                 let _ = reply.send(failed);
             }
+        }
+    }
+
+    /// Closes the socket whose message made the room trap, so its client
+    /// learns that the room failed (other sockets stay open).
+    fn close_after_trap(&mut self, socket: u64, outcome: &HookOutcome) {
+        if matches!(outcome, HookOutcome::Trapped) {
+            let reason = CloseReason::new(1011, "room error");
+            self.finish(vec![Output::Close {
+                to: vec![socket],
+                reason,
+            }]);
         }
     }
 
@@ -268,11 +290,17 @@ impl RoomTask {
         }
     }
 
-    async fn load_alarm(&mut self) {
+    /// Reads what the room keeps in storage apart from its keys: its alarm
+    /// and how much it stores.
+    async fn load_stored(&mut self) {
         let state = self.slot.state_mut();
         match state.backend.alarm(&state.key).await {
             Ok(at) => state.alarm_at = at,
             Err(error) => tracing::error!(%error, "failed to read room alarm"),
+        }
+        match state.backend.usage(&state.key).await {
+            Ok(usage) => state.usage = usage,
+            Err(error) => tracing::error!(%error, "failed to read room storage usage"),
         }
     }
 

@@ -5,6 +5,9 @@ use bytes::Bytes;
 use wasmtime_wasi::cli::{IsTerminal, StdoutStream};
 use wasmtime_wasi::p2::{OutputStream, Pollable, StreamResult};
 
+use std::sync::Arc;
+
+use super::limits::{LogAdmission, LogLimiter};
 use crate::ids::RoomKey;
 
 /// Longest line logged; the rest of a longer line is cut.
@@ -15,12 +18,18 @@ const MAX_LINE: usize = 4096;
 pub struct GuestOutput {
     room: RoomKey,
     stream: &'static str,
+    limit: Arc<LogLimiter>,
 }
 
 impl GuestOutput {
-    /// Makes the `stream` ("stdout" or "stderr") of `room`.
-    pub fn new(room: RoomKey, stream: &'static str) -> Self {
-        Self { room, stream }
+    /// Makes the `stream` ("stdout" or "stderr") of `room`, sharing the
+    /// room's log rate limit.
+    pub fn new(room: RoomKey, stream: &'static str, limit: Arc<LogLimiter>) -> Self {
+        Self {
+            room,
+            stream,
+            limit,
+        }
     }
 }
 
@@ -51,9 +60,20 @@ struct LineLogger {
 
 impl LineLogger {
     fn emit(&mut self) {
-        let text = String::from_utf8_lossy(&self.line);
         let (party, room) = (self.out.room.party.as_str(), self.out.room.room.as_str());
-        tracing::info!(party, room, stream = self.out.stream, line = %text.trim_end(), "room output");
+        let stream = self.out.stream;
+        match self.out.limit.admit() {
+            LogAdmission::Drop => {}
+            LogAdmission::WriteAfterDropping(dropped) => {
+                tracing::warn!(party, room, dropped, "room log lines dropped by rate limit");
+                let text = String::from_utf8_lossy(&self.line);
+                tracing::info!(party, room, stream, line = %text.trim_end(), "room output");
+            }
+            LogAdmission::Write => {
+                let text = String::from_utf8_lossy(&self.line);
+                tracing::info!(party, room, stream, line = %text.trim_end(), "room output");
+            }
+        }
         self.line.clear();
     }
 }

@@ -5,6 +5,7 @@
 //! make its writes durable (its sockets then close with 1001), wait for the
 //! sockets to finish their close handshakes, and close storage last.
 
+mod admin;
 mod demo;
 pub mod http;
 pub mod routes;
@@ -52,6 +53,8 @@ pub struct App {
     pub open_sockets: AtomicUsize,
     /// The next socket key.
     pub next_socket: AtomicU64,
+    /// The admin API's bearer token; `None` turns the API off.
+    pub admin_token: Option<String>,
 }
 
 /// A bound, loaded host, ready to serve.
@@ -96,7 +99,11 @@ impl Server {
             sockets: TaskTracker::new(),
             open_sockets: AtomicUsize::new(0),
             next_socket: AtomicU64::new(1),
+            admin_token: config.admin_token.clone().filter(|t| !t.is_empty()),
         });
+        if app.admin_token.is_none() {
+            tracing::info!("admin API is off: no admin token configured");
+        }
         Ok(Self {
             app,
             listener,
@@ -118,6 +125,8 @@ impl Server {
     ) -> anyhow::Result<()> {
         let router = Router::new()
             .route("/", get(demo::page))
+            .route("/_partyhost/status", get(admin::status))
+            .route("/_partyhost/rooms", get(admin::rooms))
             .fallback(room_route)
             .with_state(self.app.clone());
         axum::serve(self.listener, router)

@@ -8,7 +8,7 @@
 //! code.
 
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use axum::extract::ws::{CloseFrame, Message, Utf8Bytes};
 use bytes::Bytes;
@@ -39,6 +39,10 @@ pub struct SocketRoute {
     pub room: RoomKey,
     /// The socket's key.
     pub socket: SocketKey,
+    /// How often to ping a silent client.
+    pub ping_interval: Duration,
+    /// How long a client may stay silent before it is closed.
+    pub idle_timeout: Duration,
 }
 
 /// How the loop ended.
@@ -55,6 +59,11 @@ where
     let (mut sink, mut stream) = socket.split();
     // A dropped kill sender means only that the room forgot the socket.
     let mut may_be_killed = true;
+    let mut heard = Instant::now();
+    let mut pings = tokio::time::interval_at(
+        (Instant::now() + route.ping_interval).into(),
+        route.ping_interval,
+    );
     let ending = loop {
         tokio::select! {
             biased;
@@ -68,8 +77,20 @@ where
                 }
             }
             incoming = stream.next() => {
+                heard = Instant::now();
                 if let Some(ending) = read(&mut sink, &route, incoming).await {
                     break ending;
+                }
+            }
+            _ = pings.tick() => {
+                if heard.elapsed() >= route.idle_timeout {
+                    let idle = CloseReason::new(1001, "idle timeout");
+                    break close(&mut sink, &mut stream, idle).await;
+                }
+                if heard.elapsed() >= route.ping_interval
+                    && sink.send(Message::Ping(Bytes::new())).await.is_err()
+                {
+                    break broken();
                 }
             }
         }

@@ -7,6 +7,7 @@
 
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
+use std::time::Duration;
 
 use axum::extract::FromRequestParts as _;
 use axum::extract::ws::WebSocketUpgrade;
@@ -101,6 +102,8 @@ pub async fn connect(app: Arc<App>, key: RoomKey, mut parts: Parts) -> Response 
             registry: app.registry.clone(),
             room: key,
             socket,
+            ping_interval: Duration::from_millis(app.limits.ping_interval_ms.max(1)),
+            idle_timeout: Duration::from_millis(app.limits.client_idle_timeout_ms.max(1)),
         }),
     };
 

@@ -94,6 +94,15 @@ fn prefix_end(prefix: &[u8]) -> Option<Vec<u8>> {
     None
 }
 
+/// How much a room stores: what its quota counts.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Usage {
+    /// Bytes of keys plus values.
+    pub bytes: u64,
+    /// Number of keys.
+    pub keys: u64,
+}
+
 /// A room's alarm as the backend stores it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct StoredAlarm {
@@ -118,6 +127,9 @@ pub trait Backend: Send + Sync + 'static {
         room: &'a RoomKey,
         range: &'a KeyRange,
     ) -> BoxFuture<'a, Result<Vec<Entry>, BackendError>>;
+
+    /// Returns how much the room stores.
+    fn usage<'a>(&'a self, room: &'a RoomKey) -> BoxFuture<'a, Result<Usage, BackendError>>;
 
     /// Returns the room's alarm, if one is set.
     fn alarm<'a>(&'a self, room: &'a RoomKey) -> BoxFuture<'a, Result<Option<u64>, BackendError>>;

@@ -22,7 +22,7 @@ use futures_util::future::BoxFuture;
 use rusqlite::{Connection, OpenFlags, OptionalExtension as _, params};
 use tokio::sync::oneshot;
 
-use super::{Backend, BackendError, Entry, KeyRange, StoredAlarm, WriteSet};
+use super::{Backend, BackendError, Entry, KeyRange, StoredAlarm, Usage, WriteSet};
 use crate::ids::{PartyName, RoomId, RoomKey};
 
 /// Most commits applied in one transaction.
@@ -131,6 +131,22 @@ impl Backend for SqliteBackend {
         range: &'a KeyRange,
     ) -> BoxFuture<'a, Result<Vec<Entry>, BackendError>> {
         let result = self.read(|c| list_range(c, room, range));
+        async move { result }.boxed()
+    }
+
+    fn usage<'a>(&'a self, room: &'a RoomKey) -> BoxFuture<'a, Result<Usage, BackendError>> {
+        let result = self.read(|c| {
+            let mut stmt = c.prepare_cached(
+                "SELECT count(*), coalesce(sum(length(key) + length(value)), 0) \
+                 FROM kv WHERE party = ?1 AND room = ?2",
+            )?;
+            stmt.query_row(params![room.party.as_str(), room.room.as_str()], |r| {
+                Ok(Usage {
+                    keys: r.get::<_, i64>(0)?.max(0) as u64,
+                    bytes: r.get::<_, i64>(1)?.max(0) as u64,
+                })
+            })
+        });
         async move { result }.boxed()
     }
 
