@@ -13,7 +13,7 @@ use super::App;
 
 /// Answers `/_partyhost/status`: counts over the whole host.
 pub async fn status(State(app): State<Arc<App>>, request: Request) -> Response {
-    if let Err(denied) = authorize(&app, &request) {
+    if let Some(denied) = refuse(&app, &request) {
         return denied;
     }
     let stats = &app.registry.stats;
@@ -31,15 +31,17 @@ pub async fn status(State(app): State<Arc<App>>, request: Request) -> Response {
 
 /// Answers `/_partyhost/rooms`: every live room, awake or asleep.
 pub async fn rooms(State(app): State<Arc<App>>, request: Request) -> Response {
-    if let Err(denied) = authorize(&app, &request) {
+    if let Some(denied) = refuse(&app, &request) {
         return denied;
     }
     Json(json!({ "rooms": app.registry.summaries() })).into_response()
 }
 
-fn authorize(app: &App, request: &Request) -> Result<(), Response> {
+/// Returns the answer for a request without the right token, or `None`
+/// when the request may proceed.
+fn refuse(app: &App, request: &Request) -> Option<Response> {
     let Some(token) = app.admin_token.as_deref() else {
-        return Err((StatusCode::NOT_FOUND, "admin API is off").into_response());
+        return Some((StatusCode::NOT_FOUND, "admin API is off").into_response());
     };
     let offered = request
         .headers()
@@ -47,13 +49,15 @@ fn authorize(app: &App, request: &Request) -> Result<(), Response> {
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.strip_prefix("Bearer "));
     match offered {
-        Some(offered) if constant_time_eq(offered.as_bytes(), token.as_bytes()) => Ok(()),
-        _ => Err((
-            StatusCode::UNAUTHORIZED,
-            [(header::WWW_AUTHENTICATE, "Bearer")],
-            "admin token required",
-        )
-            .into_response()),
+        Some(offered) if constant_time_eq(offered.as_bytes(), token.as_bytes()) => None,
+        _ => Some(
+            (
+                StatusCode::UNAUTHORIZED,
+                [(header::WWW_AUTHENTICATE, "Bearer")],
+                "admin token required",
+            )
+                .into_response(),
+        ),
     }
 }
 
