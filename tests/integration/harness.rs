@@ -23,6 +23,9 @@ use tokio_tungstenite::{MaybeTlsStream, WebSocketStream, connect_async};
 /// How long any one test may run before it fails.
 pub const TEST_TIMEOUT: Duration = Duration::from_secs(120);
 
+/// The admin token every test host is configured with.
+pub const ADMIN_TOKEN: &str = "test-admin-token";
+
 /// How long a client waits for one expected message.
 pub const RECV_TIMEOUT: Duration = Duration::from_secs(15);
 
@@ -39,6 +42,8 @@ pub struct Rooms {
     pub reaction: PathBuf,
     /// The storage and ordering probe.
     pub probe: PathBuf,
+    /// The misbehaving room.
+    pub hostile: PathBuf,
 }
 
 /// Builds the test rooms once per test run and returns their paths.
@@ -49,7 +54,7 @@ pub fn rooms() -> &'static Rooms {
         let output = Command::new(env!("CARGO"))
             .current_dir(&root)
             .args(["build", "--profile", "guest", "--target", "wasm32-wasip2"])
-            .args(["-p", "reaction", "-p", "storage-probe"])
+            .args(["-p", "reaction", "-p", "storage-probe", "-p", "hostile"])
             .args(["--message-format", "json-render-diagnostics"])
             .stderr(Stdio::inherit())
             .output()
@@ -71,6 +76,7 @@ pub fn rooms() -> &'static Rooms {
         Rooms {
             reaction: find("reaction"),
             probe: find("storage_probe"),
+            hostile: find("hostile"),
         }
     })
 }
@@ -106,11 +112,14 @@ impl TestEnv {
     fn write_config(&self) -> PathBuf {
         let rooms = rooms();
         let config = format!(
-            "[parties.main]\ncomponent = {reaction:?}\n\
+            "admin_token = {ADMIN_TOKEN:?}\n\
+             [parties.main]\ncomponent = {reaction:?}\n\
              [parties.reaction]\ncomponent = {reaction:?}\n\
-             [parties.probe]\ncomponent = {probe:?}\nvars = {{ GREETING = \"hello\" }}\n{extra}\n",
+             [parties.probe]\ncomponent = {probe:?}\nvars = {{ GREETING = \"hello\" }}\n\
+             [parties.hostile]\ncomponent = {hostile:?}\n{extra}\n",
             reaction = rooms.reaction,
             probe = rooms.probe,
+            hostile = rooms.hostile,
             extra = self.extra_config,
         );
         let path = self.dir.path().join("partyhost.toml");
@@ -211,6 +220,18 @@ impl Host {
     pub fn kill9(mut self) {
         let _ = self.child.kill();
         let _ = self.child.wait();
+    }
+
+    /// Returns an admin endpoint's JSON answer.
+    pub async fn admin(&self, path: &str) -> Value {
+        let response = reqwest::Client::new()
+            .get(self.http(path))
+            .bearer_auth(ADMIN_TOKEN)
+            .send()
+            .await
+            .expect("admin request");
+        assert_eq!(response.status().as_u16(), 200, "admin {path}");
+        serde_json::from_str(&response.text().await.expect("body")).expect("json")
     }
 
     /// Returns the host's log so far.

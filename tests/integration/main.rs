@@ -5,6 +5,7 @@
 mod context;
 mod crash;
 mod harness;
+mod hostile;
 mod order;
 mod partysocket;
 mod protocol;

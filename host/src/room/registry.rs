@@ -56,6 +56,8 @@ pub struct RoomStats {
     pub starts: AtomicU64,
     /// Hooks that trapped or ran out of time or memory.
     pub traps: AtomicU64,
+    /// Sockets closed with 1013 because they did not read fast enough.
+    pub slow_consumers: AtomicU64,
 }
 
 /// What one live room shows the status endpoint; the room task updates it.

@@ -12,7 +12,7 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 use tokio::sync::mpsc;
 use tokio::time::sleep_until;
 
-use super::connection::{CloseReason, Outbound};
+use super::connection::{CloseReason, Delivery, Outbound};
 use super::event::{ConnectOutcome, HttpResponse, RoomEvent};
 use super::gate::Output;
 use super::hooks::{Hook, HookOutcome, Slot};
@@ -239,12 +239,17 @@ impl RoomTask {
     /// Sends released outputs to their sockets and waiting requests.
     pub(super) fn release(&mut self, outputs: Vec<Output>) {
         let conns = &mut self.slot.state_mut().conns;
+        let stats = &self.registry.stats;
         for output in outputs {
             match output {
                 Output::Deliver { to, frame } => {
                     for socket in to {
-                        if let Some(conn) = conns.get_mut(socket) {
-                            conn.deliver(Outbound::Frame(frame.clone()));
+                        let Some(conn) = conns.get_mut(socket) else {
+                            continue;
+                        };
+                        if conn.deliver(Outbound::Frame(frame.clone())) == Delivery::SlowConsumer {
+                            stats.slow_consumers.fetch_add(1, Ordering::Relaxed);
+                            tracing::warn!(conn = %conn.id, socket, "slow consumer closed with 1013");
                         }
                     }
                 }

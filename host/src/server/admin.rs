@@ -25,6 +25,7 @@ pub async fn status(State(app): State<Arc<App>>, request: Request) -> Response {
         "connections": app.open_sockets.load(Ordering::Relaxed),
         "starts": stats.starts.load(Ordering::Relaxed),
         "traps": stats.traps.load(Ordering::Relaxed),
+        "slow_consumers": stats.slow_consumers.load(Ordering::Relaxed),
     }))
     .into_response()
 }

@@ -52,28 +52,41 @@ struct Ending {
 }
 
 /// Runs a socket until it closes, then tells the room.
-pub async fn drive<S>(socket: S, mut channels: SocketChannels, route: SocketRoute)
+pub async fn drive<S>(socket: S, channels: SocketChannels, route: SocketRoute)
 where
     S: Sink<Message, Error = axum::Error> + Stream<Item = Result<Message, axum::Error>> + Unpin,
 {
     let (mut sink, mut stream) = socket.split();
+    let SocketChannels { mut outbound, kill } = channels;
     // A dropped kill sender means only that the room forgot the socket.
-    let mut may_be_killed = true;
+    let killed = async move {
+        match kill.await {
+            Ok(reason) => reason,
+            Err(_) => std::future::pending().await,
+        }
+    };
+    tokio::pin!(killed);
     let mut heard = Instant::now();
     let mut pings = tokio::time::interval_at(
         (Instant::now() + route.ping_interval).into(),
         route.ping_interval,
     );
+
     let ending = loop {
         tokio::select! {
             biased;
-            kill = &mut channels.kill, if may_be_killed => match kill {
-                Ok(reason) => break close(&mut sink, &mut stream, reason).await,
-                Err(_) => may_be_killed = false,
-            },
-            out = channels.outbound.recv() => {
-                if let Some(ending) = write(&mut sink, &mut stream, &mut channels, out).await {
-                    break ending;
+            reason = &mut killed => break close(&mut sink, &mut stream, reason).await,
+            out = outbound.recv() => {
+                // A write may wait on a full socket: the kill must still win.
+                let written = tokio::select! {
+                    biased;
+                    reason = &mut killed => Written::Close(reason),
+                    written = write(&mut sink, &mut outbound, out) => written,
+                };
+                match written {
+                    Written::Flushed => {}
+                    Written::Broken => break broken(),
+                    Written::Close(reason) => break close(&mut sink, &mut stream, reason).await,
                 }
             }
             incoming = stream.next() => {
@@ -105,39 +118,46 @@ where
     let _ = route.registry.dispatch(&route.room, closed).await;
 }
 
-/// Writes `first` and whatever else is queued; returns an ending if the
-/// socket is done.
-async fn write<Si, St>(
+/// What a batch of writes came to.
+enum Written {
+    /// Everything queued was written and flushed.
+    Flushed,
+    /// The socket failed.
+    Broken,
+    /// The room asked to close (or is gone): close with this reason.
+    Close(CloseReason),
+}
+
+/// Writes `first` and whatever else is queued, then flushes.
+async fn write<Si>(
     sink: &mut Si,
-    stream: &mut St,
-    channels: &mut SocketChannels,
+    outbound: &mut tokio::sync::mpsc::Receiver<Outbound>,
     first: Option<Outbound>,
-) -> Option<Ending>
+) -> Written
 where
     Si: Sink<Message, Error = axum::Error> + Unpin,
-    St: Stream<Item = Result<Message, axum::Error>> + Unpin,
 {
     let mut next = first;
     for _ in 0..WRITE_BATCH {
         match next {
             Some(Outbound::Frame(frame)) => {
                 if sink.feed(message_of(frame)).await.is_err() {
-                    return Some(broken());
+                    return Written::Broken;
                 }
             }
-            Some(Outbound::Close(reason)) => return Some(close(sink, stream, reason).await),
+            Some(Outbound::Close(reason)) => return Written::Close(reason),
             // The room dropped the connection: the host is going away.
-            None => return Some(close(sink, stream, CloseReason::new(1001, "going away")).await),
+            None => return Written::Close(CloseReason::new(1001, "going away")),
         }
-        match channels.outbound.try_recv() {
+        match outbound.try_recv() {
             Ok(out) => next = Some(out),
             Err(_) => break,
         }
     }
     if sink.flush().await.is_err() {
-        return Some(broken());
+        return Written::Broken;
     }
-    None
+    Written::Flushed
 }
 
 /// Handles one incoming item; returns an ending if the socket is done.
@@ -223,7 +243,14 @@ where
     Si: Sink<Message, Error = axum::Error> + Unpin,
     St: Stream<Item = Result<Message, axum::Error>> + Unpin,
 {
-    let _ = sink.send(close_message(&reason)).await;
+    // A client that stopped reading may never take the close frame.
+    let sent = tokio::time::timeout(CLOSE_HANDSHAKE, sink.send(close_message(&reason))).await;
+    if !matches!(sent, Ok(Ok(()))) {
+        return Ending {
+            reason,
+            was_clean: false,
+        };
+    }
     let answered = tokio::time::timeout(CLOSE_HANDSHAKE, async {
         while let Some(Ok(message)) = stream.next().await {
             if matches!(message, Message::Close(_)) {
