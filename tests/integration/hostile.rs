@@ -136,7 +136,10 @@ async fn a_storage_flood_gets_quota_errors_and_keeps_what_fit() {
         assert_eq!(reply["err"], "quota-exceeded");
         // The flood rewrites the same keys: exactly as many fit as before,
         // which holds only if the restarted host counted what was stored.
-        assert_eq!(reply["stored"], stored, "usage counts after a restart: {reply}");
+        assert_eq!(
+            reply["stored"], stored,
+            "usage counts after a restart: {reply}"
+        );
     })
     .await;
 }

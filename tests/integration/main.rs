@@ -6,6 +6,7 @@ mod context;
 mod crash;
 mod harness;
 mod hostile;
+mod limits;
 mod order;
 mod partysocket;
 mod protocol;

@@ -24,7 +24,7 @@ mod ops;
 
 use error::ProbeError;
 use events::{Event, EventLog};
-use ops::{ALARMS_KEY, Op, STARTS_KEY};
+use ops::{ALARMS_KEY, FAIL_ALARMS_KEY, Op, STARTS_KEY};
 use partyhost_guest::{
     ConnectRequest, Connection, HookError, HookResult, Message, Request, Response, Room, room,
     storage,
@@ -151,8 +151,19 @@ impl Room for Probe {
 
     fn on_alarm(&mut self) -> HookResult {
         self.record("alarm", None, |_| {
+            // Tests set `probe:fail-alarms` to make the next alarms fail.
+            let failures = ops::read_counter(FAIL_ALARMS_KEY)?;
+            let now = events::now_ms();
+            if failures > 0 {
+                storage::put(FAIL_ALARMS_KEY, (failures - 1).to_string().as_bytes())?;
+                room::broadcast_json(&json!({ "event": "alarm-failed", "now": now }), &[])?;
+                return Err(HookError::new("probe alarm failure"));
+            }
             ops::increment_counter(ALARMS_KEY)?;
-            Ok(room::broadcast_json(&json!({ "event": "alarm" }), &[])?)
+            Ok(room::broadcast_json(
+                &json!({ "event": "alarm", "now": now }),
+                &[],
+            )?)
         })
     }
 }

@@ -19,6 +19,9 @@ pub const STARTS_KEY: &str = "probe:starts";
 /// Storage key of the number of times `on_alarm` ran, across instances.
 pub const ALARMS_KEY: &str = "probe:alarms";
 
+/// Storage key of how many of the next alarms should fail.
+pub const FAIL_ALARMS_KEY: &str = "probe:fail-alarms";
+
 /// One command, by its `op`; other fields of the object are its arguments.
 ///
 /// Each variant says its arguments and its `ok` result; every storage and
