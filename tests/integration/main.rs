@@ -5,6 +5,7 @@
 mod context;
 mod crash;
 mod harness;
+mod hibernation;
 mod hostile;
 mod limits;
 mod order;
