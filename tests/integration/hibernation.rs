@@ -62,7 +62,9 @@ async fn a_hibernated_room_keeps_2000_sockets_and_wakes_once() {
         probe_ok(&mut clients[1], 3, wake).await;
         // (The sender's own copy was passed over while it awaited its reply.)
         for (i, c) in clients.iter_mut().enumerate().filter(|(i, _)| *i != 1) {
-            let woken = c.next_json_where(|m| m["event"] == "woken" || m["id"].is_u64()).await;
+            let woken = c
+                .next_json_where(|m| m["event"] == "woken" || m["id"].is_u64())
+                .await;
             assert_eq!(woken["event"], "woken", "client {i}");
         }
         let starts_after = probe_ok(&mut clients[1], 4, json!({"op": "starts"})).await;
