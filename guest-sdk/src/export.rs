@@ -54,6 +54,14 @@ impl<R: Room> bindings::Guest for Adapter<R> {
     fn on_alarm() -> Result<(), String> {
         run::<R, _>(|room| room.on_alarm())
     }
+
+    fn on_before_connect(request: HttpRequest) -> bindings::Admission {
+        R::on_before_connect(&Request::from(request)).into()
+    }
+
+    fn on_before_request(request: HttpRequest) -> bindings::Admission {
+        R::on_before_request(&Request::from(request)).into()
+    }
 }
 
 /// Runs one hook on the instance's room value, making it first if needed.

@@ -263,3 +263,43 @@ mod tests {
         );
     }
 }
+
+/// What a before hook ([`Room::on_before_connect`],
+/// [`Room::on_before_request`]) decides about a request.
+///
+/// [`Room::on_before_connect`]: crate::Room::on_before_connect
+/// [`Room::on_before_request`]: crate::Room::on_before_request
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Admission {
+    /// Let the request through, adding these headers (names lowercase); the
+    /// connect or request hook sees them.
+    Allow(Vec<Header>),
+    /// Answer the client with this response instead.
+    Reject(Response),
+}
+
+impl Admission {
+    /// Lets the request through unchanged.
+    pub fn allow() -> Self {
+        Admission::Allow(Vec::new())
+    }
+
+    /// Lets the request through with one more header.
+    pub fn allow_with_header(name: &str, value: impl Into<String>) -> Self {
+        Admission::Allow(vec![(name.to_ascii_lowercase(), value.into())])
+    }
+
+    /// Refuses the request with `status` and a plain-text `body`.
+    pub fn reject(status: u16, body: &str) -> Self {
+        Admission::Reject(Response::text(status, body))
+    }
+}
+
+impl From<Admission> for wit::Admission {
+    fn from(admission: Admission) -> Self {
+        match admission {
+            Admission::Allow(headers) => wit::Admission::Allow(headers),
+            Admission::Reject(response) => wit::Admission::Reject(response.into()),
+        }
+    }
+}

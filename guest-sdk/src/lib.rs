@@ -81,7 +81,7 @@ pub mod storage;
 
 pub use connection::{Connection, ConnectionInfo};
 pub use error::{Error, HookError, HookResult, RoomError, StorageError};
-pub use http::{ConnectRequest, Header, Request, Response};
+pub use http::{Admission, ConnectRequest, Header, Request, Response};
 pub use message::Message;
 
 /// The bindings wit-bindgen generates for the `partyhost:room` world.
@@ -172,6 +172,23 @@ pub trait Room: Sized + 'static {
     fn on_request(&mut self, req: Request) -> HookResult<Response> {
         let _ = req;
         Ok(Response::text(404, "not found"))
+    }
+
+    /// Runs before a WebSocket upgrade, in a gatekeeper instance that is not
+    /// the room's (so it takes no `self`): check a token, reject with any
+    /// status, or let the request through with added headers that
+    /// [`Room::on_connect`] sees. Storage reads see the room's committed data;
+    /// writes and messages are discarded. By default every request passes.
+    fn on_before_connect(request: &Request) -> Admission {
+        let _ = request;
+        Admission::allow()
+    }
+
+    /// Runs before an HTTP request reaches [`Room::on_request`], like
+    /// [`Room::on_before_connect`]. By default every request passes.
+    fn on_before_request(request: &Request) -> Admission {
+        let _ = request;
+        Admission::allow()
     }
 
     /// Runs when the room's alarm fires (see [`storage::set_alarm`]).

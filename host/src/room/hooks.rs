@@ -171,13 +171,7 @@ impl RoomTask {
         };
         let engine = self.registry.deps().runtime.engine().clone();
         let party = state.party.clone();
-
-        let mut store = Store::new(&engine, RoomCtx::new(state));
-        store.limiter(|ctx| &mut ctx.limits);
-        store.epoch_deadline_callback(on_epoch_tick);
-        let limits = store.data().state.limits.clone();
-        store.data_mut().budget.reset(&limits);
-        store.set_epoch_deadline(1);
+        let mut store = new_store(&engine, state);
 
         match party.module.pre.instantiate_async(&mut store).await {
             Ok(room) => {
@@ -252,6 +246,18 @@ impl RoomTask {
         let released = state.gate.submit(commit, scope.outputs);
         self.release(released);
     }
+}
+
+/// Makes a store for an instance of the room whose state is `state`, with
+/// its memory cap and CPU budget in place (instantiating runs guest code).
+pub fn new_store(engine: &wasmtime::Engine, state: RoomState) -> Store<RoomCtx> {
+    let mut store = Store::new(engine, RoomCtx::new(state));
+    store.limiter(|ctx| &mut ctx.limits);
+    store.epoch_deadline_callback(on_epoch_tick);
+    let limits = store.data().state.limits.clone();
+    store.data_mut().budget.reset(&limits);
+    store.set_epoch_deadline(1);
+    store
 }
 
 /// Calls the export behind `hook`; the outer error is a trap.

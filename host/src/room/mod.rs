@@ -7,6 +7,7 @@
 pub mod connection;
 pub mod event;
 pub mod gate;
+pub mod gatekeeper;
 pub mod hooks;
 pub mod registry;
 pub mod state;

@@ -14,7 +14,8 @@ use std::sync::{Arc, Mutex};
 use tokio::sync::mpsc;
 use tokio_util::task::TaskTracker;
 
-use super::event::RoomEvent;
+use super::event::{HttpRequest, HttpResponse, RoomEvent};
+use super::gatekeeper::{Before, Gatekeeper, Verdict};
 use super::state::Party;
 use super::task::RoomTask;
 use crate::config::Limits;
@@ -91,6 +92,7 @@ struct Entry {
 /// Finds, starts and retires room tasks.
 pub struct RoomRegistry {
     deps: Arc<RoomDeps>,
+    gatekeepers: HashMap<PartyName, Gatekeeper>,
     rooms: Mutex<HashMap<RoomKey, Entry>>,
     generations: AtomicU64,
     tasks: TaskTracker,
@@ -102,8 +104,15 @@ pub struct RoomRegistry {
 impl RoomRegistry {
     /// Creates an empty registry.
     pub fn new(deps: RoomDeps) -> Arc<Self> {
+        let deps = Arc::new(deps);
+        let gatekeepers = deps
+            .parties
+            .iter()
+            .map(|(name, party)| (name.clone(), Gatekeeper::new(party.clone(), deps.clone())))
+            .collect();
         Arc::new(Self {
-            deps: Arc::new(deps),
+            deps,
+            gatekeepers,
             rooms: Mutex::new(HashMap::new()),
             generations: AtomicU64::new(0),
             tasks: TaskTracker::new(),
@@ -120,6 +129,15 @@ impl RoomRegistry {
     /// Tells whether `party` names a configured party.
     pub fn has_party(&self, party: &str) -> bool {
         self.deps.parties.contains_key(party)
+    }
+
+    /// Runs the party's before hook for a request to room `key`, without
+    /// touching the room itself.
+    pub async fn before(&self, hook: Before, key: &RoomKey, request: HttpRequest) -> Verdict {
+        match self.gatekeepers.get(key.party.as_str()) {
+            Some(gatekeeper) => gatekeeper.check(hook, key, request).await,
+            None => Verdict::Reject(HttpResponse::text(404, "unknown party")),
+        }
     }
 
     /// Delivers `event` to room `key`, starting the room if needed. Waits

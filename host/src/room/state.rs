@@ -7,6 +7,7 @@ use std::sync::Arc;
 
 use super::connection::Connections;
 use super::gate::{Gate, Output};
+use super::registry::RoomDeps;
 use crate::config::Limits;
 use crate::ids::{PartyName, RoomKey};
 use crate::runtime::limits::LogLimiter;
@@ -61,6 +62,22 @@ pub struct RoomState {
 }
 
 impl RoomState {
+    /// Makes the state of room `key` of `party`, with nothing loaded yet.
+    pub fn new(key: RoomKey, party: Arc<Party>, deps: &RoomDeps) -> Self {
+        Self {
+            key,
+            party,
+            backend: deps.backend.clone(),
+            limits: deps.limits.clone(),
+            conns: Connections::default(),
+            gate: Gate::default(),
+            hook: HookScope::default(),
+            alarm_at: None,
+            usage: Usage::default(),
+            log_limit: Arc::new(LogLimiter::new(deps.limits.log_lines_per_second)),
+        }
+    }
+
     /// Opens a fresh scope for the next hook.
     pub fn begin_hook(&mut self) {
         self.hook = HookScope {

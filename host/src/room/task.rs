@@ -17,9 +17,8 @@ use super::event::{ConnectOutcome, HttpResponse, RoomEvent};
 use super::gate::Output;
 use super::hooks::{Hook, HookOutcome, Slot};
 use super::registry::{RoomInfo, RoomRegistry};
-use super::state::{HookScope, Party, RoomState};
+use super::state::{Party, RoomState};
 use crate::ids::RoomKey;
-use crate::runtime::limits::LogLimiter;
 
 /// First wait before a failed alarm runs again; doubles each retry.
 const ALARM_RETRY_FIRST: Duration = Duration::from_secs(1);
@@ -48,19 +47,7 @@ impl RoomTask {
         generation: u64,
         mailbox: mpsc::Receiver<RoomEvent>,
     ) -> Self {
-        let deps = registry.deps().clone();
-        let state = RoomState {
-            key,
-            party,
-            backend: deps.backend.clone(),
-            limits: deps.limits.clone(),
-            conns: Default::default(),
-            gate: Default::default(),
-            hook: HookScope::default(),
-            alarm_at: None,
-            usage: Default::default(),
-            log_limit: Arc::new(LogLimiter::new(deps.limits.log_lines_per_second)),
-        };
+        let state = RoomState::new(key, party, registry.deps());
         Self {
             registry,
             slot: Slot::Asleep(Box::new(state)),

@@ -13,6 +13,7 @@ use super::App;
 use super::upgrade::dispatch_error;
 use crate::ids::RoomKey;
 use crate::room::event::{HttpRequest, HttpResponse, RoomEvent};
+use crate::room::gatekeeper::{Before, Verdict};
 
 /// Handles a non-upgrade request for room `key`.
 pub async fn request(app: Arc<App>, key: RoomKey, parts: Parts, body: Body) -> Response {
@@ -20,7 +21,7 @@ pub async fn request(app: Arc<App>, key: RoomKey, parts: Parts, body: Body) -> R
     let Ok(body) = axum::body::to_bytes(body, limit).await else {
         return (StatusCode::PAYLOAD_TOO_LARGE, "request body too large").into_response();
     };
-    let request = HttpRequest {
+    let mut request = HttpRequest {
         method: parts.method.as_str().to_owned(),
         url: parts
             .uri
@@ -30,6 +31,9 @@ pub async fn request(app: Arc<App>, key: RoomKey, parts: Parts, body: Body) -> R
         headers: header_pairs(&parts.headers),
         body: body.to_vec(),
     };
+    if let Some(refused) = admit(&app, Before::Request, &key, &mut request).await {
+        return refused;
+    }
 
     let (reply, answer) = oneshot::channel();
     if let Err(error) = app
@@ -42,6 +46,33 @@ pub async fn request(app: Arc<App>, key: RoomKey, parts: Parts, body: Body) -> R
     match answer.await {
         Ok(response) => into_response(response),
         Err(_) => (StatusCode::SERVICE_UNAVAILABLE, "room unavailable").into_response(),
+    }
+}
+
+/// Runs the party's before hook; adds the headers it allows the request
+/// with, or returns the response that ends the request.
+pub async fn admit(
+    app: &App,
+    hook: Before,
+    key: &RoomKey,
+    request: &mut HttpRequest,
+) -> Option<Response> {
+    match app.registry.before(hook, key, request.clone()).await {
+        Verdict::Allow(added) => {
+            // An added header replaces what the client sent under that name,
+            // so a client cannot forge what the hook vouches for.
+            let added: Vec<(String, String)> = added
+                .into_iter()
+                .map(|(n, v)| (n.to_ascii_lowercase(), v))
+                .collect();
+            request
+                .headers
+                .retain(|(name, _)| !added.iter().any(|(n, _)| n == name));
+            request.headers.extend(added);
+            None
+        }
+        Verdict::Reject(response) => Some(into_response(response)),
+        Verdict::Failed => Some((StatusCode::INTERNAL_SERVER_ERROR, "room error").into_response()),
     }
 }
 

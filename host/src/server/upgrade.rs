@@ -22,7 +22,8 @@ use super::routes::connection_id;
 use super::socket::{SocketRoute, drive};
 use crate::ids::{ConnectionId, RoomKey};
 use crate::room::connection::{CloseReason, Connection, SocketKey};
-use crate::room::event::{ConnectOutcome, RoomEvent};
+use crate::room::event::{ConnectOutcome, HttpRequest, RoomEvent};
+use crate::room::gatekeeper::Before;
 use crate::room::registry::DispatchError;
 
 /// Counts an open socket against the host's limit until dropped.
@@ -78,6 +79,20 @@ pub async fn connect(app: Arc<App>, key: RoomKey, mut parts: Parts) -> Response 
     let Some(slot) = reserve_socket(&app) else {
         return (StatusCode::SERVICE_UNAVAILABLE, "host is full").into_response();
     };
+    let url = parts
+        .uri
+        .path_and_query()
+        .map_or("/", |p| p.as_str())
+        .to_owned();
+    let mut request = HttpRequest {
+        method: parts.method.as_str().to_owned(),
+        url: url.clone(),
+        headers: super::http::header_pairs(&parts.headers),
+        body: Vec::new(),
+    };
+    if let Some(refused) = super::http::admit(&app, Before::Connect, &key, &mut request).await {
+        return refused;
+    }
     let id = connection_id(parts.uri.query()).unwrap_or_else(ConnectionId::random);
     let url = parts
         .uri
@@ -91,7 +106,7 @@ pub async fn connect(app: Arc<App>, key: RoomKey, mut parts: Parts) -> Response 
     let event = RoomEvent::Connect {
         socket,
         conn,
-        headers: super::http::header_pairs(&parts.headers),
+        headers: request.headers,
         reply,
     };
     if let Err(error) = app.registry.dispatch(&key, event).await {

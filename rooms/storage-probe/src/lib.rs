@@ -26,8 +26,8 @@ use error::ProbeError;
 use events::{Event, EventLog};
 use ops::{ALARMS_KEY, FAIL_ALARMS_KEY, Op, STARTS_KEY};
 use partyhost_guest::{
-    ConnectRequest, Connection, HookError, HookResult, Message, Request, Response, Room, room,
-    storage,
+    Admission, ConnectRequest, Connection, HookError, HookResult, Message, Request, Response, Room,
+    room, storage,
 };
 use serde_json::{Value, json};
 
@@ -110,7 +110,8 @@ impl Room for Probe {
             if req.query("trap").as_deref() == Some("1") {
                 trap();
             }
-            conn.send_json(&json!({ "event": "connected", "id": conn.id() }))?;
+            let user = req.header("x-user");
+            conn.send_json(&json!({ "event": "connected", "id": conn.id(), "user": user }))?;
             Ok(())
         })
     }
@@ -141,12 +142,31 @@ impl Room for Probe {
         self.record("request", None, |probe| match req.method.as_str() {
             "GET" => {
                 let starts = ops::read_counter(STARTS_KEY)?;
-                let body = json!({ "events": probe.events.entries(), "starts": starts });
+                let checked = req.header("x-checked");
+                let body = json!({
+                    "events": probe.events.entries(), "starts": starts, "checked": checked,
+                });
                 Ok(Response::json(200, &body)?)
             }
             "POST" => store_form(&req),
             _ => Ok(Response::text(405, "method not allowed").with_header("allow", "GET, POST")),
         })
+    }
+
+    fn on_before_connect(request: &Request) -> Admission {
+        // `?token=good` passes as the user alice; any other token is refused.
+        match request.query("token").as_deref() {
+            None => Admission::allow(),
+            Some("good") => Admission::allow_with_header("x-user", "alice"),
+            Some(_) => Admission::reject(401, "bad token"),
+        }
+    }
+
+    fn on_before_request(request: &Request) -> Admission {
+        match request.header("authorization") {
+            Some("Bearer bad") => Admission::reject(403, "forbidden by probe"),
+            _ => Admission::allow_with_header("x-checked", "yes"),
+        }
     }
 
     fn on_alarm(&mut self) -> HookResult {
