@@ -169,6 +169,7 @@ impl RoomTask {
                 return Ok(());
             }
         };
+        let began = std::time::Instant::now();
         let engine = self.registry.deps().runtime.engine().clone();
         let party = state.party.clone();
         let mut store = new_store(&engine, state);
@@ -187,7 +188,11 @@ impl RoomTask {
             }
         }
 
-        match self.call(Hook::Start).await {
+        let started = self.call(Hook::Start).await;
+        let micros = u64::try_from(began.elapsed().as_micros()).unwrap_or(u64::MAX);
+        self.registry.stats.wakes.record(micros);
+        tracing::debug!(micros, "room woke");
+        match started {
             HookOutcome::Trapped => Err(HookOutcome::Trapped),
             HookOutcome::Failed(message) => Err(HookOutcome::Failed(message)),
             HookOutcome::Done | HookOutcome::Responded(_) => Ok(()),

@@ -59,6 +59,40 @@ pub struct RoomStats {
     pub traps: AtomicU64,
     /// Sockets closed with 1013 because they did not read fast enough.
     pub slow_consumers: AtomicU64,
+    /// How long recent wakes (instantiate + start) took.
+    pub wakes: WakeTimes,
+}
+
+/// The durations of the most recent room wakes, for percentiles.
+#[derive(Debug, Default)]
+pub struct WakeTimes {
+    recent: Mutex<std::collections::VecDeque<u32>>,
+}
+
+impl WakeTimes {
+    /// Samples kept.
+    const KEPT: usize = 10_000;
+
+    /// Records one wake of `micros` microseconds.
+    pub fn record(&self, micros: u64) {
+        if let Ok(mut recent) = self.recent.lock() {
+            if recent.len() == Self::KEPT {
+                recent.pop_front();
+            }
+            recent.push_back(u32::try_from(micros).unwrap_or(u32::MAX));
+        }
+    }
+
+    /// Returns the count and the 50th and 99th percentiles, in microseconds.
+    pub fn percentiles(&self) -> (usize, u32, u32) {
+        let Ok(recent) = self.recent.lock() else {
+            return (0, 0, 0);
+        };
+        let mut sorted: Vec<u32> = recent.iter().copied().collect();
+        sorted.sort_unstable();
+        let at = |p: usize| sorted.get((sorted.len() * p / 100).min(sorted.len().saturating_sub(1)));
+        (sorted.len(), at(50).copied().unwrap_or(0), at(99).copied().unwrap_or(0))
+    }
 }
 
 /// What one live room shows the status endpoint; the room task updates it.

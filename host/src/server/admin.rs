@@ -17,7 +17,9 @@ pub async fn status(State(app): State<Arc<App>>, request: Request) -> Response {
         return denied;
     }
     let stats = &app.registry.stats;
+    let (wakes, wake_p50, wake_p99) = stats.wakes.percentiles();
     Json(json!({
+        "wakes": { "recent": wakes, "p50_us": wake_p50, "p99_us": wake_p99 },
         "rooms": {
             "live": stats.live.load(Ordering::Relaxed),
             "awake": stats.awake.load(Ordering::Relaxed),

@@ -26,6 +26,12 @@ use crate::room::event::{ConnectOutcome, HttpRequest, RoomEvent};
 use crate::room::gatekeeper::Before;
 use crate::room::registry::DispatchError;
 
+/// Bytes a socket's read buffer starts with.
+const SOCKET_READ_BUFFER: usize = 4 * 1024;
+
+/// Bytes of frames gathered before a socket write.
+const SOCKET_WRITE_BUFFER: usize = 8 * 1024;
+
 /// Counts an open socket against the host's limit until dropped.
 struct OpenSlot(Arc<App>);
 
@@ -74,7 +80,13 @@ pub async fn connect(app: Arc<App>, key: RoomKey, mut parts: Parts) -> Response 
         Err(rejection) => return rejection.into_response(),
     };
     let max = app.limits.max_message_bytes;
-    let upgrade = upgrade.max_message_size(max).max_frame_size(max);
+    // Small starting buffers keep an idle socket to a few KiB; they grow
+    // for larger messages.
+    let upgrade = upgrade
+        .max_message_size(max)
+        .max_frame_size(max)
+        .read_buffer_size(SOCKET_READ_BUFFER)
+        .write_buffer_size(SOCKET_WRITE_BUFFER);
 
     let Some(slot) = reserve_socket(&app) else {
         return (StatusCode::SERVICE_UNAVAILABLE, "host is full").into_response();
