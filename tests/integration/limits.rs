@@ -196,3 +196,38 @@ async fn a_failing_alarm_is_retried_with_backoff() {
     })
     .await;
 }
+
+#[tokio::test]
+async fn a_client_that_stops_answering_pings_is_closed() {
+    timed(async {
+        let config = "[limits]\nping_interval_ms = 200\nclient_idle_timeout_ms = 700\n";
+        let env = TestEnv::with_config(config);
+        let host = env.start().await;
+        let mut silent = host.connect("/parties/reaction/quiet").await;
+        silent.next_json().await;
+        let mut lively = host.connect("/parties/reaction/quiet").await;
+        lively.next_json().await;
+
+        // The silent client reads nothing (so it answers no ping) for a while;
+        // the lively one keeps reading, which answers every ping.
+        let lively_task = tokio::spawn(async move {
+            let until = tokio::time::Instant::now() + Duration::from_millis(1_500);
+            while tokio::time::Instant::now() < until {
+                let _ = tokio::time::timeout(Duration::from_millis(100), lively.raw().next()).await;
+            }
+            lively
+        });
+        tokio::time::sleep(Duration::from_millis(1_500)).await;
+        let closed = silent.expect_close().await;
+        assert_eq!(closed, Some((1001, "idle timeout".to_owned())));
+
+        let mut lively = lively_task.await.expect("lively task");
+        lively
+            .send_json(&json!({"type": "reaction", "kind": "still-here"}))
+            .await;
+        lively
+            .next_json_where(|m| m["counts"]["still-here"] == 1)
+            .await;
+    })
+    .await;
+}

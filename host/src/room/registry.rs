@@ -90,8 +90,13 @@ impl WakeTimes {
         };
         let mut sorted: Vec<u32> = recent.iter().copied().collect();
         sorted.sort_unstable();
-        let at = |p: usize| sorted.get((sorted.len() * p / 100).min(sorted.len().saturating_sub(1)));
-        (sorted.len(), at(50).copied().unwrap_or(0), at(99).copied().unwrap_or(0))
+        let at =
+            |p: usize| sorted.get((sorted.len() * p / 100).min(sorted.len().saturating_sub(1)));
+        (
+            sorted.len(),
+            at(50).copied().unwrap_or(0),
+            at(99).copied().unwrap_or(0),
+        )
     }
 }
 
