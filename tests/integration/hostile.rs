@@ -63,7 +63,7 @@ async fn an_infinite_loop_is_stopped_at_the_deadline() {
         abuse_closes_with_1011(&host, "loop", json!({"op": "loop"})).await;
         assert!(host.log().contains("cpu deadline exceeded"));
         let status = host.admin("/_partyhost/status").await;
-        assert!(status["traps"].as_u64() >= Some(1));
+        assert_eq!(status["traps_by_cause"]["cpu"], 1);
     })
     .await;
 }
@@ -74,6 +74,8 @@ async fn a_memory_bomb_hits_the_memory_cap() {
         let env = TestEnv::with_config(LIMITS);
         let host = env.start().await;
         abuse_closes_with_1011(&host, "bomb", json!({"op": "grow", "mb": 512})).await;
+        let status = host.admin("/_partyhost/status").await;
+        assert_eq!(status["traps_by_cause"]["memory"], 1);
     })
     .await;
 }
@@ -86,6 +88,8 @@ async fn a_broadcast_flood_hits_the_output_limit() {
         let flood = json!({"op": "flood-broadcast", "bytes": 65536, "count": 1000});
         abuse_closes_with_1011(&host, "flood", flood).await;
         assert!(host.log().contains("output limit"));
+        let status = host.admin("/_partyhost/status").await;
+        assert_eq!(status["traps_by_cause"]["output"], 1);
     })
     .await;
 }

@@ -181,8 +181,10 @@ impl RoomTask {
                 self.registry.stats.starts.fetch_add(1, Ordering::Relaxed);
             }
             Err(error) => {
-                tracing::error!(error = %format_trap(&error), "failed to instantiate room");
-                self.registry.stats.traps.fetch_add(1, Ordering::Relaxed);
+                let cause = TrapCause::of(&error);
+                tracing::error!(cause = cause.name(), error = %format_trap(&error),
+                    "failed to instantiate room");
+                self.registry.stats.count_trap(cause);
                 self.slot = Slot::Asleep(Box::new(store.into_data().state));
                 return Err(HookOutcome::Trapped);
             }
@@ -225,8 +227,10 @@ impl RoomTask {
                 HookOutcome::Failed(message)
             }
             Err(error) => {
-                tracing::error!(hook = name, error = %format_trap(&error), "room hook trapped");
-                self.registry.stats.traps.fetch_add(1, Ordering::Relaxed);
+                let cause = TrapCause::of(&error);
+                tracing::error!(hook = name, cause = cause.name(), error = %format_trap(&error),
+                    "room hook trapped");
+                self.registry.stats.count_trap(cause);
                 self.slot.sleep(&self.registry.stats);
                 HookOutcome::Trapped
             }
@@ -319,6 +323,52 @@ async fn invoke(
             }))
         }
         Hook::Alarm => room.call_on_alarm(store).await.map(done),
+    }
+}
+
+/// Why a guest was stopped, as logs and counters name it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TrapCause {
+    /// It ran past its CPU deadline.
+    Cpu,
+    /// It tried to grow past its memory cap.
+    Memory,
+    /// It sent past its per-hook output limit.
+    Output,
+    /// It trapped on its own (a panic, an invalid access).
+    Guest,
+}
+
+impl TrapCause {
+    /// Every cause, in counter order.
+    pub const ALL: [TrapCause; 4] = [Self::Cpu, Self::Memory, Self::Output, Self::Guest];
+
+    /// Classifies a wasmtime error.
+    pub fn of(error: &wasmtime::Error) -> Self {
+        if matches!(
+            error.downcast_ref::<wasmtime::Trap>(),
+            Some(wasmtime::Trap::Interrupt)
+        ) {
+            return Self::Cpu;
+        }
+        let text = format!("{error:#}");
+        if text.contains("forcing trap when growing memory") {
+            Self::Memory
+        } else if text.contains("output limit") {
+            Self::Output
+        } else {
+            Self::Guest
+        }
+    }
+
+    /// Returns the cause's name in logs and counters.
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::Cpu => "cpu",
+            Self::Memory => "memory",
+            Self::Output => "output",
+            Self::Guest => "guest",
+        }
     }
 }
 

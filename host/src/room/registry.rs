@@ -16,6 +16,7 @@ use tokio_util::task::TaskTracker;
 
 use super::event::{HttpRequest, HttpResponse, RoomEvent};
 use super::gatekeeper::{Before, Gatekeeper, Verdict};
+use super::hooks::TrapCause;
 use super::state::Party;
 use super::task::RoomTask;
 use crate::config::Limits;
@@ -57,10 +58,21 @@ pub struct RoomStats {
     pub starts: AtomicU64,
     /// Hooks that trapped or ran out of time or memory.
     pub traps: AtomicU64,
+    /// The same, by cause, in the order of `TrapCause::ALL`.
+    pub traps_by_cause: [AtomicU64; 4],
     /// Sockets closed with 1013 because they did not read fast enough.
     pub slow_consumers: AtomicU64,
     /// How long recent wakes (instantiate + start) took.
     pub wakes: WakeTimes,
+}
+
+impl RoomStats {
+    /// Counts one trap of `cause`.
+    pub fn count_trap(&self, cause: TrapCause) {
+        self.traps.fetch_add(1, Ordering::Relaxed);
+        let index = TrapCause::ALL.iter().position(|c| *c == cause).unwrap_or(0);
+        self.traps_by_cause[index].fetch_add(1, Ordering::Relaxed);
+    }
 }
 
 /// The durations of the most recent room wakes, for percentiles.

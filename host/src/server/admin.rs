@@ -10,6 +10,7 @@ use axum::response::{IntoResponse as _, Json, Response};
 use serde_json::json;
 
 use super::App;
+use crate::room::hooks::TrapCause;
 
 /// Answers `/_partyhost/status`: counts over the whole host.
 pub async fn status(State(app): State<Arc<App>>, request: Request) -> Response {
@@ -27,6 +28,11 @@ pub async fn status(State(app): State<Arc<App>>, request: Request) -> Response {
         "connections": app.open_sockets.load(Ordering::Relaxed),
         "starts": stats.starts.load(Ordering::Relaxed),
         "traps": stats.traps.load(Ordering::Relaxed),
+        "traps_by_cause": TrapCause::ALL
+            .iter()
+            .zip(&stats.traps_by_cause)
+            .map(|(cause, n)| (cause.name(), n.load(Ordering::Relaxed)))
+            .collect::<std::collections::BTreeMap<_, _>>(),
         "slow_consumers": stats.slow_consumers.load(Ordering::Relaxed),
     }))
     .into_response()
