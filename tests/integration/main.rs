@@ -5,6 +5,7 @@
 mod before;
 mod context;
 mod crash;
+mod deploy;
 mod harness;
 mod hibernation;
 mod hostile;

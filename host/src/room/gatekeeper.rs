@@ -13,8 +13,9 @@ use tokio::sync::Mutex;
 
 use super::event::{HttpRequest, HttpResponse};
 use super::hooks::{format_trap, new_store};
+use super::party::Party;
 use super::registry::RoomDeps;
-use super::state::{Party, RoomState};
+use super::state::RoomState;
 use crate::host_api::RoomCtx;
 use crate::host_api::bindings::Room;
 use crate::host_api::bindings::partyhost::room::types;
@@ -40,30 +41,36 @@ pub enum Before {
     Request,
 }
 
-/// The gatekeeper instance of one party.
+/// A live gatekeeper instance and the module it runs.
+struct Instance {
+    store: wasmtime::Store<RoomCtx>,
+    room: Room,
+    module_hash: String,
+}
+
+/// The gatekeeper instance of one party, made on first use and again after
+/// a trap or a module swap.
+#[derive(Default)]
 pub struct Gatekeeper {
-    party: Arc<Party>,
-    deps: Arc<RoomDeps>,
-    instance: Mutex<Option<(wasmtime::Store<RoomCtx>, Room)>>,
+    instance: Mutex<Option<Instance>>,
 }
 
 impl Gatekeeper {
-    /// Makes the gatekeeper of `party`; its instance is made on first use.
-    pub fn new(party: Arc<Party>, deps: Arc<RoomDeps>) -> Self {
-        Self {
-            party,
-            deps,
-            instance: Mutex::new(None),
-        }
-    }
-
-    /// Runs `hook` for a request to room `key`.
-    pub async fn check(&self, hook: Before, key: &RoomKey, request: HttpRequest) -> Verdict {
+    /// Runs `hook` of `party` for a request to room `key`.
+    pub async fn check(
+        &self,
+        party: &Arc<Party>,
+        deps: &RoomDeps,
+        hook: Before,
+        key: &RoomKey,
+        request: HttpRequest,
+    ) -> Verdict {
         let mut slot = self.instance.lock().await;
-        if slot.is_none() {
-            *slot = self.instantiate(key).await;
+        let module = party.module();
+        if slot.as_ref().is_none_or(|i| i.module_hash != module.hash) {
+            *slot = instantiate(party, deps, key).await;
         }
-        let Some((store, room)) = slot.as_mut() else {
+        let Some(Instance { store, room, .. }) = slot.as_mut() else {
             return Verdict::Failed;
         };
 
@@ -94,24 +101,29 @@ impl Gatekeeper {
                 body: r.body,
             }),
             Err(error) => {
-                tracing::error!(party = %self.party.name, error = %format_trap(&error),
+                tracing::error!(party = %party.name, error = %format_trap(&error),
                     "before hook trapped");
                 *slot = None;
                 Verdict::Failed
             }
         }
     }
+}
 
-    async fn instantiate(&self, key: &RoomKey) -> Option<(wasmtime::Store<RoomCtx>, Room)> {
-        let state = RoomState::new(key.clone(), self.party.clone(), &self.deps);
-        let mut store = new_store(self.deps.runtime.engine(), state);
-        match self.party.module.pre.instantiate_async(&mut store).await {
-            Ok(room) => Some((store, room)),
-            Err(error) => {
-                tracing::error!(party = %self.party.name, error = %format_trap(&error),
-                    "failed to instantiate gatekeeper");
-                None
-            }
+async fn instantiate(party: &Arc<Party>, deps: &RoomDeps, key: &RoomKey) -> Option<Instance> {
+    let module = party.module();
+    let state = RoomState::new(key.clone(), party.clone(), deps);
+    let mut store = new_store(deps.runtime.engine(), state);
+    match module.pre.instantiate_async(&mut store).await {
+        Ok(room) => Some(Instance {
+            store,
+            room,
+            module_hash: module.hash.clone(),
+        }),
+        Err(error) => {
+            tracing::error!(party = %party.name, error = %format_trap(&error),
+                "failed to instantiate gatekeeper");
+            None
         }
     }
 }

@@ -34,10 +34,11 @@ pub enum Slot {
 
 const MOVING: &str = "a room slot is only moving inside `wake` and `sleep`, which restore it";
 
-/// A live instance and the store that holds it.
+/// A live instance, the store that holds it, and the module it runs.
 pub struct Awake {
     store: Store<RoomCtx>,
     room: Room,
+    module_hash: String,
 }
 
 impl Slot {
@@ -62,6 +63,15 @@ impl Slot {
     /// Tells whether the room has a live instance.
     pub fn is_awake(&self) -> bool {
         matches!(self, Slot::Awake(_))
+    }
+
+    /// Tells whether the live instance runs another module than the party's
+    /// current one (an operator swapped it).
+    fn is_stale(&self) -> bool {
+        match self {
+            Slot::Awake(awake) => awake.module_hash != awake.store.data().state.party.module().hash,
+            Slot::Asleep(_) | Slot::Moving => false,
+        }
     }
 
     /// Drops the instance, keeping the state.
@@ -152,6 +162,12 @@ pub enum HookOutcome {
 impl RoomTask {
     /// Runs `hook`, waking the room first if it sleeps.
     pub(super) async fn run_hook(&mut self, hook: Hook) -> HookOutcome {
+        // Between events is the room's idle point: a swapped module takes
+        // over here, with a fresh instance that runs start.
+        if self.slot.is_stale() {
+            tracing::info!("room switching to the party's new module");
+            self.slot.sleep(&self.registry.stats);
+        }
         if !self.slot.is_awake()
             && let Err(outcome) = self.wake().await
         {
@@ -171,12 +187,17 @@ impl RoomTask {
         };
         let began = std::time::Instant::now();
         let engine = self.registry.deps().runtime.engine().clone();
-        let party = state.party.clone();
+        let module = state.party.module();
         let mut store = new_store(&engine, state);
 
-        match party.module.pre.instantiate_async(&mut store).await {
+        match module.pre.instantiate_async(&mut store).await {
             Ok(room) => {
-                self.slot = Slot::Awake(Box::new(Awake { store, room }));
+                let module_hash = module.hash.clone();
+                self.slot = Slot::Awake(Box::new(Awake {
+                    store,
+                    room,
+                    module_hash,
+                }));
                 self.registry.stats.awake.fetch_add(1, Ordering::Relaxed);
                 self.registry.stats.starts.fetch_add(1, Ordering::Relaxed);
             }

@@ -9,6 +9,7 @@ pub mod event;
 pub mod gate;
 pub mod gatekeeper;
 pub mod hooks;
+pub mod party;
 pub mod registry;
 pub mod state;
 pub mod task;

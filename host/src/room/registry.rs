@@ -9,19 +9,20 @@
 
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, RwLock};
 
 use tokio::sync::mpsc;
 use tokio_util::task::TaskTracker;
 
 use super::event::{HttpRequest, HttpResponse, RoomEvent};
-use super::gatekeeper::{Before, Gatekeeper, Verdict};
+use super::gatekeeper::{Before, Verdict};
 use super::hooks::TrapCause;
-use super::state::Party;
+use super::party::Party;
 use super::task::RoomTask;
 use crate::config::Limits;
 use crate::ids::{PartyName, RoomKey};
 use crate::runtime::Runtime;
+use crate::runtime::module::Module;
 use crate::storage::Backend;
 
 /// Why an event could not reach its room.
@@ -39,12 +40,44 @@ pub enum DispatchError {
 pub struct RoomDeps {
     /// The wasm engine and linker.
     pub runtime: Arc<Runtime>,
-    /// The parties, by name.
-    pub parties: HashMap<PartyName, Arc<Party>>,
+    /// The parties, by name; an operator may add one while the host runs.
+    pub parties: RwLock<HashMap<PartyName, Arc<Party>>>,
     /// The storage backend.
     pub backend: Arc<dyn Backend>,
     /// The host's limits.
     pub limits: Arc<Limits>,
+}
+
+impl RoomDeps {
+    /// Returns party `name`, if it exists.
+    pub fn party(&self, name: &str) -> Option<Arc<Party>> {
+        let parties = self.parties.read().ok()?;
+        parties.get(name).cloned()
+    }
+
+    /// Lists the parties, ordered by name.
+    pub fn parties(&self) -> Vec<Arc<Party>> {
+        let Ok(parties) = self.parties.read() else {
+            return Vec::new();
+        };
+        let mut list: Vec<Arc<Party>> = parties.values().cloned().collect();
+        list.sort_by(|a, b| a.name.cmp(&b.name));
+        list
+    }
+
+    /// Adds a party, or makes `module` the current module of an existing one.
+    pub fn install(&self, name: PartyName, module: Arc<Module>) {
+        let Ok(mut parties) = self.parties.write() else {
+            return;
+        };
+        match parties.get(&name) {
+            Some(party) => party.swap(module),
+            None => {
+                let party = Party::new(name.clone(), Vec::new(), module);
+                parties.insert(name, Arc::new(party));
+            }
+        }
+    }
 }
 
 /// Counters that describe the live rooms, read by the status endpoint.
@@ -143,7 +176,6 @@ struct Entry {
 /// Finds, starts and retires room tasks.
 pub struct RoomRegistry {
     deps: Arc<RoomDeps>,
-    gatekeepers: HashMap<PartyName, Gatekeeper>,
     rooms: Mutex<HashMap<RoomKey, Entry>>,
     generations: AtomicU64,
     tasks: TaskTracker,
@@ -155,15 +187,8 @@ pub struct RoomRegistry {
 impl RoomRegistry {
     /// Creates an empty registry.
     pub fn new(deps: RoomDeps) -> Arc<Self> {
-        let deps = Arc::new(deps);
-        let gatekeepers = deps
-            .parties
-            .iter()
-            .map(|(name, party)| (name.clone(), Gatekeeper::new(party.clone(), deps.clone())))
-            .collect();
         Arc::new(Self {
-            deps,
-            gatekeepers,
+            deps: Arc::new(deps),
             rooms: Mutex::new(HashMap::new()),
             generations: AtomicU64::new(0),
             tasks: TaskTracker::new(),
@@ -179,14 +204,19 @@ impl RoomRegistry {
 
     /// Tells whether `party` names a configured party.
     pub fn has_party(&self, party: &str) -> bool {
-        self.deps.parties.contains_key(party)
+        self.deps.party(party).is_some()
     }
 
     /// Runs the party's before hook for a request to room `key`, without
     /// touching the room itself.
     pub async fn before(&self, hook: Before, key: &RoomKey, request: HttpRequest) -> Verdict {
-        match self.gatekeepers.get(key.party.as_str()) {
-            Some(gatekeeper) => gatekeeper.check(hook, key, request).await,
+        match self.deps.party(key.party.as_str()) {
+            Some(party) => {
+                party
+                    .gatekeeper
+                    .check(&party, &self.deps, hook, key, request)
+                    .await
+            }
             None => Verdict::Reject(HttpResponse::text(404, "unknown party")),
         }
     }
@@ -269,8 +299,7 @@ impl RoomRegistry {
     ) -> Result<(mpsc::Sender<RoomEvent>, u64), DispatchError> {
         let party = self
             .deps
-            .parties
-            .get(key.party.as_str())
+            .party(key.party.as_str())
             .ok_or_else(|| DispatchError::UnknownParty(key.party.clone()))?;
         let mut rooms = self.rooms.lock().map_err(|_| DispatchError::ShuttingDown)?;
         if let Some(entry) = rooms.get(key) {
@@ -280,7 +309,7 @@ impl RoomRegistry {
         let generation = self.generations.fetch_add(1, Ordering::Relaxed);
         let (tx, rx) = mpsc::channel(self.deps.limits.room_mailbox.max(1));
         let info = Arc::new(RoomInfo::default());
-        let task = RoomTask::new(self.clone(), key.clone(), party.clone(), generation, rx);
+        let task = RoomTask::new(self.clone(), key.clone(), party, generation, rx);
         self.tasks.spawn(task.run(info.clone()));
         let entry = Entry {
             tx: tx.clone(),

@@ -7,22 +7,12 @@ use std::sync::Arc;
 
 use super::connection::Connections;
 use super::gate::{Gate, Output};
+use super::party::Party;
 use super::registry::RoomDeps;
 use crate::config::Limits;
-use crate::ids::{PartyName, RoomKey};
+use crate::ids::RoomKey;
 use crate::runtime::limits::LogLimiter;
-use crate::runtime::module::Module;
 use crate::storage::{Backend, Usage, WriteSet};
-
-/// A party as rooms see it: its module and its variables.
-pub struct Party {
-    /// The party's name.
-    pub name: PartyName,
-    /// The compiled component that runs its rooms.
-    pub module: Arc<Module>,
-    /// Variables the room reads through the `vars` import.
-    pub vars: Vec<(String, String)>,
-}
 
 /// What the running hook has done so far; committed or dropped as a whole.
 #[derive(Default)]

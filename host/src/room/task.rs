@@ -16,8 +16,9 @@ use super::connection::{CloseReason, Delivery, Outbound};
 use super::event::{ConnectOutcome, HttpResponse, RoomEvent};
 use super::gate::Output;
 use super::hooks::{Hook, HookOutcome, Slot};
+use super::party::Party;
 use super::registry::{RoomInfo, RoomRegistry};
-use super::state::{Party, RoomState};
+use super::state::RoomState;
 use crate::ids::RoomKey;
 
 /// First wait before a failed alarm runs again; doubles each retry.

@@ -7,9 +7,11 @@
 //! [`limits::HookBudget`]).
 
 pub mod builtin;
+pub mod deploy;
 pub mod limits;
 pub mod module;
 pub mod stdio;
+pub mod store;
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};

@@ -4,13 +4,14 @@
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
 
-use axum::extract::{Request, State};
+use axum::extract::{Path, Request, State};
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse as _, Json, Response};
 use serde_json::json;
 
 use super::App;
 use crate::room::hooks::TrapCause;
+use crate::runtime::deploy::DeployError;
 
 /// Answers `/_partyhost/status`: counts over the whole host.
 pub async fn status(State(app): State<Arc<App>>, request: Request) -> Response {
@@ -48,6 +49,107 @@ pub async fn rooms(State(app): State<Arc<App>>, request: Request) -> Response {
 
 /// Returns the answer for a request without the right token, or `None`
 /// when the request may proceed.
+/// Answers `/_partyhost/parties`: each party's serving module and its
+/// deploy history.
+pub async fn parties(State(app): State<Arc<App>>, request: Request) -> Response {
+    if let Some(denied) = refuse(&app, &request) {
+        return denied;
+    }
+    let histories = app.deployer.store().histories();
+    let parties: Vec<_> = app
+        .registry
+        .deps()
+        .parties()
+        .iter()
+        .map(|party| {
+            let module = party.module();
+            let history = histories.get(party.name.as_str());
+            json!({
+                "party": party.name.as_str(),
+                "hash": module.hash,
+                "size": module.size,
+                "active_version": history.map(|h| h.active),
+                "versions": history.map(|h| h.versions.clone()).unwrap_or_default(),
+            })
+        })
+        .collect();
+    Json(json!({ "parties": parties })).into_response()
+}
+
+/// Answers `PUT /_partyhost/parties/{party}/module`: the body is a component
+/// to deploy as the party's next version.
+pub async fn deploy(
+    State(app): State<Arc<App>>,
+    Path(party): Path<String>,
+    request: Request,
+) -> Response {
+    if let Some(denied) = refuse(&app, &request) {
+        return denied;
+    }
+    let Ok(bytes) = axum::body::to_bytes(request.into_body(), usize::MAX).await else {
+        return (
+            StatusCode::PAYLOAD_TOO_LARGE,
+            Json(json!({"error": "module too large"})),
+        )
+            .into_response();
+    };
+    let deps = app.registry.deps().clone();
+    match app.deployer.deploy(&deps, &party, bytes.to_vec()).await {
+        Ok(version) => {
+            let body = json!({ "party": party, "version": version });
+            (StatusCode::CREATED, Json(body)).into_response()
+        }
+        Err(error) => deploy_error(&error),
+    }
+}
+
+/// The body of a rollback request.
+#[derive(Debug, serde::Deserialize)]
+pub struct RollbackRequest {
+    /// The version to serve again.
+    pub version: u32,
+}
+
+/// Answers `POST /_partyhost/parties/{party}/rollback` with body
+/// `{"version": N}`.
+pub async fn rollback(
+    State(app): State<Arc<App>>,
+    Path(party): Path<String>,
+    request: Request,
+) -> Response {
+    if let Some(denied) = refuse(&app, &request) {
+        return denied;
+    }
+    let Ok(body) = axum::body::to_bytes(request.into_body(), 4096).await else {
+        return (
+            StatusCode::BAD_REQUEST,
+            Json(json!({"error": "body too large"})),
+        )
+            .into_response();
+    };
+    let Ok(wanted) = serde_json::from_slice::<RollbackRequest>(&body) else {
+        let error = json!({"error": "expected {\"version\": <number>}"});
+        return (StatusCode::BAD_REQUEST, Json(error)).into_response();
+    };
+    let deps = app.registry.deps().clone();
+    match app.deployer.rollback(&deps, &party, wanted.version).await {
+        Ok(version) => Json(json!({ "party": party, "version": version })).into_response(),
+        Err(error) => deploy_error(&error),
+    }
+}
+
+fn deploy_error(error: &DeployError) -> Response {
+    let status = match error {
+        DeployError::Rejected(_) => StatusCode::BAD_REQUEST,
+        DeployError::NotFound(_) => StatusCode::NOT_FOUND,
+        DeployError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
+    };
+    if let DeployError::Internal(e) = error {
+        tracing::error!(error = %format!("{e:#}"), "deploy failed");
+    }
+    (status, Json(json!({ "error": error.to_string() }))).into_response()
+}
+
 fn refuse(app: &App, request: &Request) -> Option<Response> {
     let Some(token) = app.admin_token.as_deref() else {
         return Some((StatusCode::NOT_FOUND, "admin API is off").into_response());

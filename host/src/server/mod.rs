@@ -12,7 +12,6 @@ pub mod routes;
 pub mod socket;
 pub mod upgrade;
 
-use std::collections::HashMap;
 use std::future::Future;
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -21,22 +20,25 @@ use std::time::Duration;
 
 use anyhow::Context as _;
 use axum::Router;
+use axum::extract::DefaultBodyLimit;
 use axum::extract::{Request, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse as _, Response};
-use axum::routing::get;
+use axum::routing::{get, post, put};
 use tokio::net::TcpListener;
 use tokio_util::task::TaskTracker;
 
-use crate::config::{BUILTIN_REACTION, Config, Limits};
-use crate::ids::PartyName;
+use crate::config::{Config, Limits};
 use crate::room::registry::{RoomDeps, RoomRegistry};
-use crate::room::state::Party;
 use crate::runtime::Runtime;
-use crate::runtime::builtin;
-use crate::runtime::module::Module;
+use crate::runtime::deploy::Deployer;
+use crate::runtime::store::ModuleStore;
 use crate::storage::Backend;
 use crate::storage::sqlite::SqliteBackend;
+
+/// Largest module an operator may upload (JavaScript and Python rooms run
+/// to tens of MiB).
+const MAX_MODULE_BYTES: usize = 128 * 1024 * 1024;
 
 /// Longest wait for sockets to finish closing at shutdown.
 const SOCKET_DRAIN: Duration = Duration::from_secs(5);
@@ -55,6 +57,8 @@ pub struct App {
     pub next_socket: AtomicU64,
     /// The admin API's bearer token; `None` turns the API off.
     pub admin_token: Option<String>,
+    /// Accepts new modules.
+    pub deployer: Arc<Deployer>,
 }
 
 /// A bound, loaded host, ready to serve.
@@ -76,11 +80,13 @@ impl Server {
         );
 
         let runtime = Arc::new(Runtime::new()?);
-        let parties = load_parties(&runtime, &config).await?;
+        let store = ModuleStore::open(&config.data)?;
+        let deployer = Arc::new(Deployer::new(runtime.clone(), store));
+        let parties = deployer.startup_parties(&config).await?;
         let limits = Arc::new(config.limits.clone());
         let deps = RoomDeps {
             runtime,
-            parties,
+            parties: std::sync::RwLock::new(parties),
             backend: backend.clone(),
             limits: limits.clone(),
         };
@@ -100,6 +106,7 @@ impl Server {
             open_sockets: AtomicUsize::new(0),
             next_socket: AtomicU64::new(1),
             admin_token: config.admin_token.clone().filter(|t| !t.is_empty()),
+            deployer,
         });
         if app.admin_token.is_none() {
             tracing::info!("admin API is off: no admin token configured");
@@ -127,6 +134,17 @@ impl Server {
             .route("/", get(demo::page))
             .route("/_partyhost/status", get(admin::status))
             .route("/_partyhost/rooms", get(admin::rooms))
+            .route("/_partyhost/parties", get(admin::parties))
+            .route(
+                "/_partyhost/parties/{party}/module",
+                put(admin::deploy)
+                    .post(admin::deploy)
+                    .layer(DefaultBodyLimit::max(MAX_MODULE_BYTES)),
+            )
+            .route(
+                "/_partyhost/parties/{party}/rollback",
+                post(admin::rollback),
+            )
             .fallback(room_route)
             .with_state(self.app.clone());
         axum::serve(self.listener, router)
@@ -170,44 +188,4 @@ fn is_websocket_upgrade(headers: &HeaderMap) -> bool {
         v.to_str()
             .is_ok_and(|v| v.trim().eq_ignore_ascii_case("websocket"))
     })
-}
-
-/// Compiles (or loads from cache) each party's component, once per file.
-async fn load_parties(
-    runtime: &Arc<Runtime>,
-    config: &Config,
-) -> anyhow::Result<HashMap<PartyName, Arc<Party>>> {
-    let cache_dir = config.data.join("modules");
-    let mut modules: HashMap<std::path::PathBuf, Arc<Module>> = HashMap::new();
-    let mut parties = HashMap::new();
-    for (name, party) in &config.parties {
-        let module = match modules.get(&party.component) {
-            Some(module) => module.clone(),
-            None => {
-                let path = party.component.clone();
-                let bytes = if path.as_os_str() == BUILTIN_REACTION {
-                    builtin::REACTION.to_vec()
-                } else {
-                    std::fs::read(&path)
-                        .with_context(|| format!("failed to read component {path:?}"))?
-                };
-                let (rt, dir) = (runtime.clone(), cache_dir.clone());
-                let module = tokio::task::spawn_blocking(move || Module::load(&rt, &bytes, &dir))
-                    .await
-                    .context("failed to join compile task")?
-                    .with_context(|| format!("failed to load component {path:?}"))?;
-                let module = Arc::new(module);
-                modules.insert(path, module.clone());
-                module
-            }
-        };
-        tracing::info!(party = %name, hash = %&module.hash[..12], bytes = module.size, "party loaded");
-        let party = Party {
-            name: PartyName::new(name.as_str()),
-            module,
-            vars: party.vars.clone().into_iter().collect(),
-        };
-        parties.insert(party.name.clone(), Arc::new(party));
-    }
-    Ok(parties)
 }

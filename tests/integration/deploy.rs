@@ -1,0 +1,185 @@
+//! Hot-loading: deploying, rejecting and rolling back modules while clients
+//! stay connected, and serving the deployed version after a restart.
+
+use serde_json::{Value, json};
+
+use crate::harness::{ADMIN_TOKEN, Client, Host, TestEnv, probe_ok, rooms, timed};
+
+/// Uploads `bytes` as the next module of `party`; returns status and body.
+async fn deploy(host: &Host, party: &str, bytes: Vec<u8>) -> (u16, Value) {
+    let url = host.http(&format!("/_partyhost/parties/{party}/module"));
+    let response = reqwest::Client::new()
+        .put(url)
+        .bearer_auth(ADMIN_TOKEN)
+        .body(bytes)
+        .send()
+        .await
+        .expect("deploy request");
+    let status = response.status().as_u16();
+    let body = serde_json::from_str(&response.text().await.expect("body")).expect("json");
+    (status, body)
+}
+
+async fn rollback(host: &Host, party: &str, version: u32) -> u16 {
+    let url = host.http(&format!("/_partyhost/parties/{party}/rollback"));
+    let response = reqwest::Client::new()
+        .post(url)
+        .bearer_auth(ADMIN_TOKEN)
+        .body(json!({"version": version}).to_string())
+        .send()
+        .await
+        .expect("rollback request");
+    response.status().as_u16()
+}
+
+fn read(path: &std::path::Path) -> Vec<u8> {
+    std::fs::read(path).expect("built room")
+}
+
+/// The reaction room answers a reaction with counts; the probe (our "v2")
+/// answers a command with its id.
+async fn answered_by_probe(c: &mut Client, id: u64) -> bool {
+    probe_ok(c, id, json!({"op": "now"})).await.is_u64()
+}
+
+#[tokio::test]
+async fn a_deploy_swaps_live_rooms_without_dropping_a_socket() {
+    timed(async {
+        let env = TestEnv::new();
+        let host = env.start().await;
+        let mut clients = Vec::new();
+        for i in 0..100 {
+            let mut c = host
+                .connect(&format!("/parties/reaction/swap?_pk=c{i}"))
+                .await;
+            c.next_json().await;
+            clients.push(c);
+        }
+        for _ in 0..5 {
+            clients[0]
+                .send_json(&json!({"type": "reaction", "kind": "heart"}))
+                .await;
+        }
+        for c in clients.iter_mut() {
+            c.next_json_where(|m| m["counts"]["heart"] == 5).await;
+        }
+
+        // v1 is the reaction room as deployed; v2 answers in another format.
+        let (status, v1) = deploy(&host, "reaction", read(&rooms().reaction)).await;
+        assert_eq!((status, v1["version"]["version"].clone()), (201, json!(1)));
+        let (status, v2) = deploy(&host, "reaction", read(&rooms().probe)).await;
+        assert_eq!(
+            (status, v2["version"]["version"].clone()),
+            (201, json!(2)),
+            "{v2}"
+        );
+
+        // Every client is still connected and answered by v2.
+        for (i, c) in clients.iter_mut().enumerate() {
+            assert!(
+                answered_by_probe(c, i as u64).await,
+                "client {i} answered by v2"
+            );
+        }
+        let kept = probe_ok(
+            &mut clients[0],
+            1000,
+            json!({"op": "get", "key": "count:heart"}),
+        );
+        assert_eq!(kept.await, "5", "counts carried over");
+        let starts = probe_ok(&mut clients[0], 1001, json!({"op": "starts"})).await;
+        assert_eq!(starts, 1, "start ran once under v2");
+
+        // Bad modules are refused with the reason; v2 keeps serving.
+        let (status, body) = deploy(&host, "reaction", b"not wasm at all".to_vec()).await;
+        assert_eq!(status, 400);
+        assert!(
+            body["error"]
+                .as_str()
+                .is_some_and(|e| e.contains("compile")),
+            "{body}"
+        );
+        let empty_component = vec![0x00, 0x61, 0x73, 0x6d, 0x0d, 0x00, 0x01, 0x00];
+        let (status, body) = deploy(&host, "reaction", empty_component).await;
+        assert_eq!(status, 400);
+        let reason = body["error"].as_str().unwrap_or_default();
+        assert!(
+            reason.contains("room world") || reason.contains("export"),
+            "{body}"
+        );
+        assert!(answered_by_probe(&mut clients[1], 2000).await);
+
+        // Rolling back to v1 brings the reaction room back, counts intact.
+        assert_eq!(rollback(&host, "reaction", 1).await, 200);
+        assert_eq!(rollback(&host, "reaction", 99).await, 404);
+        clients[2]
+            .send_json(&json!({"type": "reaction", "kind": "heart"}))
+            .await;
+        for c in clients.iter_mut().skip(3) {
+            c.next_json_where(|m| m["counts"]["heart"] == 6).await;
+        }
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn a_restarted_host_serves_the_deployed_version() {
+    timed(async {
+        let env = TestEnv::new();
+        let host = env.start().await;
+        let (status, _) = deploy(&host, "reaction", read(&rooms().probe)).await;
+        assert_eq!(status, 201);
+        // A brand-new party can be deployed too.
+        let (status, _) = deploy(&host, "fresh-party", read(&rooms().reaction)).await;
+        assert_eq!(status, 201);
+        assert!(host.terminate().await);
+
+        // The config still names the reaction room; the deploy wins.
+        let host = env.start().await;
+        let mut c = host.connect("/parties/reaction/after-restart").await;
+        assert_eq!(c.next_json().await["event"], "connected");
+        assert!(answered_by_probe(&mut c, 1).await);
+        let mut fresh = host.connect("/parties/fresh-party/r").await;
+        assert_eq!(fresh.next_json().await["type"], "counts");
+
+        let parties = host.admin("/_partyhost/parties").await;
+        let reaction = parties["parties"]
+            .as_array()
+            .and_then(|list| list.iter().find(|p| p["party"] == "reaction").cloned())
+            .expect("reaction listed");
+        assert_eq!(reaction["active_version"], 1);
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn admin_routes_need_the_token() {
+    timed(async {
+        let env = TestEnv::new();
+        let host = env.start().await;
+        let client = reqwest::Client::new();
+        for path in [
+            "/_partyhost/status",
+            "/_partyhost/rooms",
+            "/_partyhost/parties",
+        ] {
+            let bare = client.get(host.http(path)).send().await.expect("request");
+            assert_eq!(bare.status().as_u16(), 401, "{path}");
+            let wrong = client
+                .get(host.http(path))
+                .bearer_auth("nope")
+                .send()
+                .await
+                .expect("request");
+            assert_eq!(wrong.status().as_u16(), 401, "{path}");
+        }
+        let upload = client
+            .put(host.http("/_partyhost/parties/reaction/module"))
+            .body(vec![0u8; 16])
+            .send()
+            .await
+            .expect("request");
+        assert_eq!(upload.status().as_u16(), 401);
+    })
+    .await;
+}
