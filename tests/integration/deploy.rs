@@ -183,3 +183,38 @@ async fn admin_routes_need_the_token() {
     })
     .await;
 }
+
+#[tokio::test]
+async fn metrics_scrape_with_every_family() {
+    timed(async {
+        let env = TestEnv::new();
+        let host = env.start().await;
+        let mut c = host.connect("/parties/reaction/metered").await;
+        c.next_json().await;
+        c.send_json(&json!({"type": "reaction", "kind": "heart"}))
+            .await;
+        c.next_json_where(|m| m["counts"]["heart"] == 1).await;
+
+        let (status, text) = crate::harness::get(&host.http("/metrics")).await;
+        assert_eq!(status, 200);
+        for family in [
+            "partyhost_rooms{state=\"awake\"} 1",
+            "partyhost_rooms{state=\"hibernated\"} 0",
+            "partyhost_connections 1",
+            "partyhost_messages_in_total 1",
+            "partyhost_messages_out_total",
+            "partyhost_bytes_in_total",
+            "partyhost_bytes_out_total",
+            "partyhost_hook_seconds_bucket{",
+            "hook=\"message\"",
+            "partyhost_storage_commit_seconds_count",
+            "partyhost_storage_commit_batch_count",
+            "partyhost_traps_total{cause=\"cpu\"} 0",
+            "partyhost_slow_consumer_closes_total",
+            "partyhost_module_swaps_total",
+        ] {
+            assert!(text.contains(family), "missing {family:?} in:\n{text}");
+        }
+    })
+    .await;
+}

@@ -233,9 +233,11 @@ impl RoomTask {
         awake.store.data_mut().budget.reset(&limits);
         awake.store.set_epoch_deadline(1);
         let span = tracing::debug_span!("hook", hook = name);
+        let began = std::time::Instant::now();
         let result =
             tracing::Instrument::instrument(invoke(&mut awake.store, &awake.room, hook), span)
                 .await;
+        crate::telemetry::METRICS.observe_hook(name, began.elapsed().as_secs_f64());
 
         match result {
             Ok(Ok(response)) => {

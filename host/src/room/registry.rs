@@ -24,6 +24,7 @@ use crate::ids::{PartyName, RoomKey};
 use crate::runtime::Runtime;
 use crate::runtime::module::Module;
 use crate::storage::Backend;
+use crate::telemetry::METRICS;
 
 /// Why an event could not reach its room.
 #[derive(Debug, thiserror::Error)]
@@ -105,6 +106,7 @@ impl RoomStats {
         self.traps.fetch_add(1, Ordering::Relaxed);
         let index = TrapCause::ALL.iter().position(|c| *c == cause).unwrap_or(0);
         self.traps_by_cause[index].fetch_add(1, Ordering::Relaxed);
+        METRICS.count_trap(cause.name());
     }
 }
 
@@ -187,6 +189,9 @@ pub struct RoomRegistry {
 impl RoomRegistry {
     /// Creates an empty registry.
     pub fn new(deps: RoomDeps) -> Arc<Self> {
+        for cause in TrapCause::ALL {
+            METRICS.declare_trap_cause(cause.name());
+        }
         Arc::new(Self {
             deps: Arc::new(deps),
             rooms: Mutex::new(HashMap::new()),

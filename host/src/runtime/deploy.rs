@@ -133,6 +133,7 @@ impl Deployer {
             .record(party, &module.hash, &bytes)
             .map_err(DeployError::Internal)?;
         deps.install(PartyName::new(party), module);
+        crate::telemetry::METRICS.module_swaps.inc();
         tracing::info!(party, version = version.version, hash = %&version.hash[..12], "module deployed");
         Ok(version)
     }
@@ -157,6 +158,7 @@ impl Deployer {
             .activate(party, version)
             .map_err(DeployError::Internal)?;
         deps.install(PartyName::new(party), module);
+        crate::telemetry::METRICS.module_swaps.inc();
         tracing::info!(party, version, "module rolled back");
         Ok(wanted)
     }

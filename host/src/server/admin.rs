@@ -12,6 +12,7 @@ use serde_json::json;
 use super::App;
 use crate::room::hooks::TrapCause;
 use crate::runtime::deploy::DeployError;
+use crate::telemetry::METRICS;
 
 /// Answers `/_partyhost/status`: counts over the whole host.
 pub async fn status(State(app): State<Arc<App>>, request: Request) -> Response {
@@ -37,6 +38,19 @@ pub async fn status(State(app): State<Arc<App>>, request: Request) -> Response {
         "slow_consumers": stats.slow_consumers.load(Ordering::Relaxed),
     }))
     .into_response()
+}
+
+/// Answers `/metrics` with Prometheus text (aggregate counts only, so it
+/// needs no token, like most scrape targets).
+pub async fn metrics(State(app): State<Arc<App>>) -> Response {
+    let stats = &app.registry.stats;
+    let text = METRICS.render(
+        stats.awake.load(Ordering::Relaxed),
+        stats.live.load(Ordering::Relaxed),
+        app.open_sockets.load(Ordering::Relaxed),
+    );
+    let content_type = "application/openmetrics-text; version=1.0.0; charset=utf-8";
+    ([(header::CONTENT_TYPE, content_type)], text).into_response()
 }
 
 /// Answers `/_partyhost/rooms`: every live room, awake or asleep.

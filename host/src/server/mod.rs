@@ -132,6 +132,7 @@ impl Server {
     ) -> anyhow::Result<()> {
         let router = Router::new()
             .route("/", get(demo::page))
+            .route("/metrics", get(admin::metrics))
             .route("/_partyhost/status", get(admin::status))
             .route("/_partyhost/rooms", get(admin::rooms))
             .route("/_partyhost/parties", get(admin::parties))
@@ -147,11 +148,13 @@ impl Server {
             )
             .fallback(room_route)
             .with_state(self.app.clone());
+        let status_line = tokio::spawn(log_status_every_minute(self.app.clone()));
         axum::serve(self.listener, router)
             .with_graceful_shutdown(shutdown)
             .await
             .context("failed to serve")?;
 
+        status_line.abort();
         tracing::info!("shutting down: finishing room events");
         self.app.registry.shutdown().await;
         self.app.sockets.close();
@@ -164,6 +167,31 @@ impl Server {
         self.backend.close().await;
         tracing::info!("shutdown complete");
         Ok(())
+    }
+}
+
+/// How often the aggregate status line is logged.
+const STATUS_EVERY: Duration = Duration::from_secs(60);
+
+/// Logs one line of aggregate counts every minute (never a line per
+/// message).
+async fn log_status_every_minute(app: Arc<App>) {
+    use std::sync::atomic::Ordering::Relaxed;
+    let mut ticks = tokio::time::interval(STATUS_EVERY);
+    ticks.tick().await;
+    loop {
+        ticks.tick().await;
+        let stats = &app.registry.stats;
+        let metrics = &crate::telemetry::METRICS;
+        tracing::info!(
+            rooms = stats.live.load(Relaxed),
+            awake = stats.awake.load(Relaxed),
+            connections = app.open_sockets.load(Relaxed),
+            messages_in = metrics.messages_in.get(),
+            messages_out = metrics.messages_out.get(),
+            traps = stats.traps.load(Relaxed),
+            "status"
+        );
     }
 }
 

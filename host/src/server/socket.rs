@@ -18,6 +18,7 @@ use crate::ids::RoomKey;
 use crate::room::connection::{CloseReason, Frame, Outbound, SocketChannels, SocketKey};
 use crate::room::event::RoomEvent;
 use crate::room::registry::RoomRegistry;
+use crate::telemetry::METRICS;
 
 /// How long to wait for the client's answer to a close frame.
 const CLOSE_HANDSHAKE: Duration = Duration::from_secs(2);
@@ -141,6 +142,8 @@ where
     for _ in 0..WRITE_BATCH {
         match next {
             Some(Outbound::Frame(frame)) => {
+                METRICS.messages_out.inc();
+                METRICS.bytes_out.inc_by(frame.len() as u64);
                 if sink.feed(message_of(frame)).await.is_err() {
                     return Written::Broken;
                 }
@@ -188,6 +191,8 @@ where
         None => return Some(broken()),
     };
 
+    METRICS.messages_in.inc();
+    METRICS.bytes_in.inc_by(frame.len() as u64);
     let event = RoomEvent::Message {
         socket: route.socket,
         frame,

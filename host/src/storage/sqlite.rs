@@ -252,7 +252,13 @@ fn run_writer(mut conn: Connection, jobs: mpsc::Receiver<CommitJob>) {
             }
         }
 
+        let began = std::time::Instant::now();
         let result = apply_batch(&mut conn, &batch).map_err(db_error);
+        let metrics = &crate::telemetry::METRICS;
+        metrics
+            .commit_seconds
+            .observe(began.elapsed().as_secs_f64());
+        metrics.commit_batch.observe(batch.len() as f64);
         if let Err(error) = &result {
             tracing::error!(commits = batch.len(), %error, "failed to commit storage batch");
         }
