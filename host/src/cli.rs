@@ -8,6 +8,7 @@ use clap::{Args, Parser, Subcommand};
 use crate::config::{Config, PartyConfig};
 use crate::server::Server;
 use crate::telemetry::{self, LogFormat};
+use crate::tools;
 
 /// A self-hosted server for real-time rooms whose logic is a WebAssembly
 /// component.
@@ -26,6 +27,47 @@ pub struct Cli {
 enum Command {
     /// Serve rooms over HTTP and WebSocket.
     Serve(ServeArgs),
+    /// Upload a room component to a running host as a party's next version.
+    Deploy(DeployArgs),
+    /// Create a Rust room crate on partyhost-guest that builds and runs as is.
+    New(NewArgs),
+    /// Serve the room crates under a folder, rebuilding and hot-swapping each
+    /// one when its files change.
+    Dev(DevArgs),
+}
+
+#[derive(Debug, Args)]
+struct DeployArgs {
+    /// The party to deploy to (created if new).
+    party: String,
+    /// The component (.wasm) to upload.
+    component: PathBuf,
+    /// The host's base URL.
+    #[arg(long, default_value = "http://127.0.0.1:1999")]
+    url: String,
+    /// The host's admin token.
+    #[arg(long, env = "PARTYHOST_ADMIN_TOKEN", hide_env_values = true)]
+    token: String,
+}
+
+#[derive(Debug, Args)]
+struct NewArgs {
+    /// The room's name (a-z, 0-9, '-'), also its folder and party name.
+    name: String,
+    /// The folder to create it in.
+    #[arg(long, default_value = ".")]
+    dir: PathBuf,
+}
+
+#[derive(Debug, Args)]
+struct DevArgs {
+    /// The folder whose subfolders are room crates (each one a party named
+    /// after its folder).
+    #[arg(long, default_value = "rooms")]
+    rooms: PathBuf,
+
+    #[command(flatten)]
+    serve: ServeArgs,
 }
 
 #[derive(Debug, Args)]
@@ -61,10 +103,43 @@ pub fn main() -> anyhow::Result<()> {
     let runtime = tokio::runtime::Runtime::new().context("failed to start tokio")?;
     match cli.command {
         Command::Serve(args) => runtime.block_on(serve(args)),
+        Command::Deploy(args) => runtime.block_on(deploy(args)),
+        Command::New(args) => {
+            let dir = tools::scaffold::create(&args.name, &args.dir)?;
+            println!("created room {:?} in {}", args.name, dir.display());
+            println!("build it:  cargo build --target wasm32-wasip2 --release");
+            println!("serve it:  partyhost dev --rooms {}", args.dir.display());
+            Ok(())
+        }
+        Command::Dev(args) => runtime.block_on(async {
+            let config = config_from(&args.serve)?;
+            tools::dev::run(&args.rooms, config, shutdown_signal()).await
+        }),
     }
 }
 
+async fn deploy(args: DeployArgs) -> anyhow::Result<()> {
+    let answer =
+        tools::deploy::deploy(&args.url, &args.token, &args.party, &args.component).await?;
+    let version = &answer["version"];
+    println!(
+        "deployed {} version {} (sha256 {}, {} bytes)",
+        args.party, version["version"], version["hash"], version["size"]
+    );
+    Ok(())
+}
+
 async fn serve(args: ServeArgs) -> anyhow::Result<()> {
+    let config = config_from(&args)?;
+    let server = Server::start(config).await?;
+    let addr = server.local_addr()?;
+    tracing::info!(%addr, "listening");
+    println!("partyhost listening on http://{addr}");
+    server.run(shutdown_signal()).await
+}
+
+/// Builds the config from the config file and the flags over it.
+fn config_from(args: &ServeArgs) -> anyhow::Result<Config> {
     let mut config = match &args.config {
         Some(path) => Config::load(path)?,
         None => Config::default(),
@@ -72,11 +147,11 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
     if let Some(listen) = args.listen {
         config.listen = listen;
     }
-    if let Some(data) = args.data {
-        config.data = data;
+    if let Some(data) = &args.data {
+        config.data = data.clone();
     }
     if args.admin_token.is_some() {
-        config.admin_token = args.admin_token;
+        config.admin_token = args.admin_token.clone();
     }
     for spec in &args.parties {
         let (name, path) = spec
@@ -88,12 +163,7 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
         };
         config.parties.insert(name.to_owned(), party);
     }
-
-    let server = Server::start(config).await?;
-    let addr = server.local_addr()?;
-    tracing::info!(%addr, "listening");
-    println!("partyhost listening on http://{addr}");
-    server.run(shutdown_signal()).await
+    Ok(config)
 }
 
 /// Resolves on SIGTERM or Ctrl-C.

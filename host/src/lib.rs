@@ -17,3 +17,4 @@ pub mod runtime;
 pub mod server;
 pub mod storage;
 pub mod telemetry;
+pub mod tools;

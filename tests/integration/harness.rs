@@ -31,8 +31,13 @@ pub const RECV_TIMEOUT: Duration = Duration::from_secs(15);
 
 /// Runs a test body under [`TEST_TIMEOUT`].
 pub async fn timed<F: Future<Output = ()>>(body: F) {
-    if tokio::time::timeout(TEST_TIMEOUT, body).await.is_err() {
-        panic!("test did not finish within {TEST_TIMEOUT:?}");
+    timed_for(TEST_TIMEOUT, body).await;
+}
+
+/// Runs a test body that may take up to `limit` (one that compiles a crate).
+pub async fn timed_for<F: Future<Output = ()>>(limit: Duration, body: F) {
+    if tokio::time::timeout(limit, body).await.is_err() {
+        panic!("test did not finish within {limit:?}");
     }
 }
 

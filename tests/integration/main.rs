@@ -15,3 +15,4 @@ mod partysocket;
 mod protocol;
 mod reaction;
 mod storage;
+mod tools;

@@ -42,6 +42,22 @@ pub enum DeployError {
     Internal(anyhow::Error),
 }
 
+/// Deploys into a running host from inside the process (`partyhost dev`).
+#[derive(Clone)]
+pub struct HotLoader {
+    /// The deployer.
+    pub deployer: Arc<Deployer>,
+    /// The rooms' shared dependencies, where parties live.
+    pub deps: Arc<RoomDeps>,
+}
+
+impl HotLoader {
+    /// Deploys `bytes` as the next version of `party`.
+    pub async fn deploy(&self, party: &str, bytes: Vec<u8>) -> Result<Version, DeployError> {
+        self.deployer.deploy(&self.deps, party, bytes).await
+    }
+}
+
 /// Accepts, keeps and installs modules; one change at a time.
 pub struct Deployer {
     runtime: Arc<Runtime>,

@@ -118,6 +118,14 @@ impl Server {
         })
     }
 
+    /// Returns a handle that deploys modules into this host.
+    pub fn hot_loader(&self) -> crate::runtime::deploy::HotLoader {
+        crate::runtime::deploy::HotLoader {
+            deployer: self.app.deployer.clone(),
+            deps: self.app.registry.deps().clone(),
+        }
+    }
+
     /// Returns the address the host listens on.
     pub fn local_addr(&self) -> anyhow::Result<SocketAddr> {
         self.listener

@@ -1,0 +1,102 @@
+//! `partyhost new`: a Rust room crate on `partyhost-guest` that builds and
+//! runs as it is.
+
+use std::path::{Path, PathBuf};
+
+use anyhow::{Context as _, bail};
+
+/// Where this build of partyhost found the guest SDK.
+const SDK_DIR: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../guest-sdk");
+
+/// Creates the room crate `name` in `parent`; returns its folder.
+pub fn create(name: &str, parent: &Path) -> anyhow::Result<PathBuf> {
+    let valid = !name.is_empty()
+        && name.len() <= 64
+        && name.starts_with(|c: char| c.is_ascii_lowercase())
+        && name
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-');
+    if !valid {
+        bail!("room name {name:?} must start with a lowercase letter and hold only a-z, 0-9, '-'");
+    }
+    let dir = parent.join(name);
+    if dir.exists() {
+        bail!("{dir:?} already exists");
+    }
+    let sdk = Path::new(SDK_DIR)
+        .canonicalize()
+        .context("failed to find partyhost's guest-sdk (partyhost new needs its checkout)")?;
+
+    std::fs::create_dir_all(dir.join("src"))
+        .with_context(|| format!("failed to create {dir:?}"))?;
+    let parent = parent
+        .canonicalize()
+        .context("failed to resolve the parent folder")?;
+    let checkout = sdk.parent().map(Path::to_path_buf).unwrap_or_default();
+    // Inside the partyhost checkout the crate joins its workspace; elsewhere
+    // it is a workspace of its own.
+    let standalone = !parent.starts_with(&checkout);
+    std::fs::write(dir.join("Cargo.toml"), manifest(name, &sdk, standalone))?;
+    std::fs::write(dir.join("src/lib.rs"), room_source(name))?;
+    std::fs::write(dir.join(".gitignore"), "/target/\n")?;
+    Ok(dir)
+}
+
+fn manifest(name: &str, sdk: &Path, standalone: bool) -> String {
+    let mut text = format!(
+        "[package]\n\
+         name = \"{name}\"\n\
+         version = \"0.1.0\"\n\
+         edition = \"2024\"\n\
+         publish = false\n\n\
+         [lib]\n\
+         crate-type = [\"cdylib\"]\n\n\
+         [dependencies]\n\
+         partyhost-guest = {{ path = {sdk:?} }}\n"
+    );
+    if standalone {
+        text.push_str(
+            "\n# A workspace of its own, so it builds wherever it lives.\n[workspace]\n\n\
+             [profile.release]\nopt-level = 3\nlto = true\nstrip = true\n",
+        );
+    }
+    text
+}
+
+fn room_source(name: &str) -> String {
+    format!(
+        r#"//! The `{name}` room, made by `partyhost new`.
+//!
+//! Build: `cargo build --target wasm32-wasip2 --release`; serve it and
+//! rebuild on every change with `partyhost dev --rooms <parent folder>`.
+
+use partyhost_guest::{{ConnectRequest, Connection, HookResult, Message, Room, room}};
+
+/// The room's state, kept in the instance between events.
+struct App {{
+    messages: u64,
+}}
+
+impl Room for App {{
+    fn new() -> Self {{
+        App {{ messages: 0 }}
+    }}
+
+    fn on_connect(&mut self, conn: &Connection, _req: &ConnectRequest) -> HookResult {{
+        conn.send_text("hello from {name}")?;
+        Ok(())
+    }}
+
+    fn on_message(&mut self, conn: &Connection, msg: Message) -> HookResult {{
+        self.messages += 1;
+        if let Message::Text(text) = msg {{
+            room::broadcast_text(&format!("{{}}: {{text}}", conn.id()), &[]);
+        }}
+        Ok(())
+    }}
+}}
+
+partyhost_guest::export_room!(App);
+"#
+    )
+}
