@@ -3,6 +3,7 @@
 use std::collections::BTreeMap;
 
 use serde_json::{Value, json};
+use tokio_tungstenite::tungstenite::Message;
 
 use crate::harness::{Client, TestEnv, get, timed};
 
@@ -156,6 +157,41 @@ async fn counts_survive_a_graceful_restart() {
         let host = env.start().await;
         let mut c = host.connect("/parties/reaction/keep").await;
         assert_eq!(c.next_json().await["counts"], json!({"clap": 5}));
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn a_burst_delivers_every_broadcast_in_order() {
+    timed(async {
+        let env = TestEnv::new();
+        let host = env.start().await;
+        let mut sender = host.connect("/parties/reaction/burst").await;
+        sender.next_json().await;
+        let mut watcher = host.connect("/parties/reaction/burst").await;
+        watcher.next_json().await;
+
+        let total = 2_000u64;
+        let reaction = reaction("heart").to_string();
+        for _ in 0..total {
+            futures_util::SinkExt::feed(sender.raw(), Message::text(reaction.clone()))
+                .await
+                .expect("feed");
+        }
+        futures_util::SinkExt::flush(sender.raw())
+            .await
+            .expect("flush");
+
+        // Both sockets see every count from 1 to the total, none skipped.
+        for client in [&mut sender, &mut watcher] {
+            for expected in 1..=total {
+                let message = client.next_json().await;
+                assert_eq!(
+                    message["counts"]["heart"], expected,
+                    "broadcast {expected} arrived"
+                );
+            }
+        }
     })
     .await;
 }

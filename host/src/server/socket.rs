@@ -139,7 +139,8 @@ where
     Si: Sink<Message, Error = axum::Error> + Unpin,
 {
     let mut next = first;
-    for _ in 0..WRITE_BATCH {
+    let mut fed = 0;
+    loop {
         match next {
             Some(Outbound::Frame(frame)) => {
                 METRICS.messages_out.inc();
@@ -151,6 +152,11 @@ where
             Some(Outbound::Close(reason)) => return Written::Close(reason),
             // The room dropped the connection: the host is going away.
             None => return Written::Close(CloseReason::new(1001, "going away")),
+        }
+        // Take another only if it will be written in this batch.
+        fed += 1;
+        if fed == WRITE_BATCH {
+            break;
         }
         match outbound.try_recv() {
             Ok(out) => next = Some(out),
