@@ -122,6 +122,12 @@ pub struct Limits {
     /// How long a client may stay silent (no frame, no pong) before the host
     /// closes it with 1001, in milliseconds (default 90000).
     pub client_idle_timeout_ms: u64,
+    /// Live rooms (awake or asleep) the host may hold; a request for a new
+    /// room past it is answered 503 (default 10000).
+    pub max_rooms: usize,
+    /// Time a client has to send its request headers, and then its body, in
+    /// milliseconds (default 30000); a slower one is dropped.
+    pub request_timeout_ms: u64,
 }
 
 impl Default for Limits {
@@ -146,11 +152,60 @@ impl Default for Limits {
             log_lines_per_second: 100,
             ping_interval_ms: 30_000,
             client_idle_timeout_ms: 90_000,
+            max_rooms: 10_000,
+            request_timeout_ms: 30_000,
         }
     }
 }
 
 impl Limits {
+    /// Least linear memory a room may be capped at: Rust guests start with
+    /// just over 1 MiB.
+    const MIN_ROOM_MEMORY: usize = 2 * 1024 * 1024;
+
+    /// Checks that every limit can be met.
+    pub fn validate(&self) -> anyhow::Result<()> {
+        let at_least_one = [
+            ("max_key_bytes", self.max_key_bytes as u64),
+            ("max_value_bytes", self.max_value_bytes as u64),
+            ("max_batch_entries", self.max_batch_entries as u64),
+            ("max_message_bytes", self.max_message_bytes as u64),
+            ("hook_deadline_ms", self.hook_deadline_ms),
+            ("outbound_queue", self.outbound_queue as u64),
+            ("room_mailbox", self.room_mailbox as u64),
+            ("hibernate_after_ms", self.hibernate_after_ms),
+            (
+                "max_connections_per_room",
+                self.max_connections_per_room as u64,
+            ),
+            ("max_connections", self.max_connections as u64),
+            (
+                "max_output_bytes_per_hook",
+                self.max_output_bytes_per_hook as u64,
+            ),
+            (
+                "max_storage_bytes_per_room",
+                self.max_storage_bytes_per_room,
+            ),
+            ("max_keys_per_room", self.max_keys_per_room),
+            ("log_lines_per_second", u64::from(self.log_lines_per_second)),
+            ("ping_interval_ms", self.ping_interval_ms),
+            ("client_idle_timeout_ms", self.client_idle_timeout_ms),
+            ("max_rooms", self.max_rooms as u64),
+            ("request_timeout_ms", self.request_timeout_ms),
+        ];
+        if let Some((name, _)) = at_least_one.iter().find(|(_, value)| *value == 0) {
+            anyhow::bail!("limits.{name} must be at least 1");
+        }
+        if self.room_memory_bytes < Self::MIN_ROOM_MEMORY {
+            anyhow::bail!(
+                "limits.room_memory_bytes must be at least {} (2 MiB)",
+                Self::MIN_ROOM_MEMORY
+            );
+        }
+        Ok(())
+    }
+
     /// Returns the hook CPU deadline as a duration.
     pub fn hook_deadline(&self) -> Duration {
         Duration::from_millis(self.hook_deadline_ms)
@@ -203,6 +258,25 @@ impl Config {
             }
         }
         Ok(config)
+    }
+
+    /// Checks that every party can be reached by a URL and every limit can
+    /// be met; says which setting is wrong otherwise.
+    pub fn validate(&self) -> anyhow::Result<()> {
+        for name in self.parties.keys() {
+            let valid = !name.is_empty()
+                && name.len() <= 64
+                && name
+                    .bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_');
+            if !valid {
+                anyhow::bail!(
+                    "party name {name:?} must be 1 to 64 letters, digits, '-' or '_' \
+                     (it is a URL path segment)"
+                );
+            }
+        }
+        self.limits.validate()
     }
 
     /// Fills in the built-in parties when none is configured.

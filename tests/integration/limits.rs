@@ -231,3 +231,69 @@ async fn a_client_that_stops_answering_pings_is_closed() {
     })
     .await;
 }
+
+#[tokio::test]
+async fn a_client_that_trickles_its_headers_is_dropped() {
+    timed(async {
+        use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
+        let env = TestEnv::with_config("[limits]\nrequest_timeout_ms = 500\n");
+        let host = env.start().await;
+        let mut stream = tokio::net::TcpStream::connect(host.addr)
+            .await
+            .expect("connect");
+        stream
+            .write_all(b"GET /parties/reaction/x HTTP/1.1\r\nHost: a\r\n")
+            .await
+            .expect("write");
+        let mut buf = [0u8; 1024];
+        let read = tokio::time::timeout(Duration::from_secs(10), stream.read(&mut buf)).await;
+        let read = read.expect("the host gives up on the headers well before 10 s");
+        // Closed (0 bytes or reset), or answered with a 408, but never left open.
+        let answered = read.map_or(true, |n| n == 0 || buf[..n].starts_with(b"HTTP/1.1 408"));
+        assert!(answered, "{:?}", String::from_utf8_lossy(&buf));
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn a_host_at_its_room_limit_answers_503_for_new_rooms() {
+    timed(async {
+        let env = TestEnv::with_config("[limits]\nmax_rooms = 2\n");
+        let host = env.start().await;
+        let mut held = Vec::new();
+        for room in ["one", "two"] {
+            let mut c = host.connect(&format!("/parties/reaction/{room}")).await;
+            c.next_json().await;
+            held.push(c);
+        }
+        let (status, body) = crate::harness::get(&host.http("/parties/reaction/three")).await;
+        assert_eq!((status, body.as_str()), (503, "host has too many rooms"));
+        // Existing rooms still answer.
+        let (status, _) = crate::harness::get(&host.http("/parties/reaction/one")).await;
+        assert_eq!(status, 200);
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn a_config_with_an_impossible_limit_is_refused_at_startup() {
+    timed(async {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let config = dir.path().join("partyhost.toml");
+        std::fs::write(&config, "[limits]\noutbound_queue = 0\n").expect("config");
+        let output = std::process::Command::new(env!("CARGO_BIN_EXE_partyhost-test-host"))
+            .args(["serve", "--listen", "127.0.0.1:0", "--config"])
+            .arg(&config)
+            .arg("--data")
+            .arg(dir.path().join("data"))
+            .output()
+            .expect("run");
+        assert!(!output.status.success());
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert!(
+            stderr.contains("limits.outbound_queue must be at least 1"),
+            "{stderr}"
+        );
+    })
+    .await;
+}

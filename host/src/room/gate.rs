@@ -33,8 +33,8 @@ pub enum Output {
         /// The code and reason.
         reason: CloseReason,
     },
-    /// Answer a connect with its outcome.
-    Connect(oneshot::Sender<ConnectOutcome>, ConnectOutcome),
+    /// Answer the connect of this socket with its outcome.
+    Connect(SocketKey, oneshot::Sender<ConnectOutcome>, ConnectOutcome),
     /// Answer an HTTP request.
     Respond(oneshot::Sender<HttpResponse>, HttpResponse),
 }

@@ -35,6 +35,9 @@ pub enum DispatchError {
     /// The host is shutting down.
     #[error("host is shutting down")]
     ShuttingDown,
+    /// The host holds as many rooms as it may.
+    #[error("host holds its maximum number of rooms")]
+    TooManyRooms,
 }
 
 /// What every room task shares.
@@ -277,8 +280,10 @@ impl RoomRegistry {
                 tracing::warn!(room = %alarm.room, "alarm for a room of an unknown party");
                 continue;
             }
-            self.find_or_start(&alarm.room)?;
-            started += 1;
+            match self.find_or_start(&alarm.room) {
+                Ok(_) => started += 1,
+                Err(error) => tracing::warn!(room = %alarm.room, %error, "failed to restore alarm"),
+            }
         }
         Ok(started)
     }
@@ -311,6 +316,9 @@ impl RoomRegistry {
             return Ok((entry.tx.clone(), entry.generation));
         }
 
+        if rooms.len() >= self.deps.limits.max_rooms {
+            return Err(DispatchError::TooManyRooms);
+        }
         let generation = self.generations.fetch_add(1, Ordering::Relaxed);
         let (tx, rx) = mpsc::channel(self.deps.limits.room_mailbox.max(1));
         let info = Arc::new(RoomInfo::default());

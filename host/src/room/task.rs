@@ -185,12 +185,16 @@ impl RoomTask {
                 if let Some(conn) = state.conns.get_mut(socket) {
                     conn.accepted = true;
                 }
-                self.finish(vec![Output::Connect(reply, ConnectOutcome::Accepted)]);
+                self.finish(vec![Output::Connect(
+                    socket,
+                    reply,
+                    ConnectOutcome::Accepted,
+                )]);
             }
             HookOutcome::Failed(_) => {
                 state.conns.remove(socket);
                 let failed = ConnectOutcome::Failed(CloseReason::new(1011, "room error"));
-                self.finish(vec![Output::Connect(reply, failed)]);
+                self.finish(vec![Output::Connect(socket, reply, failed)]);
             }
             HookOutcome::Trapped => {
                 state.conns.remove(socket);
@@ -249,7 +253,7 @@ impl RoomTask {
                         }
                     }
                 }
-                Output::Connect(reply, outcome) => {
+                Output::Connect(_, reply, outcome) => {
                     let _ = reply.send(outcome);
                 }
                 Output::Respond(reply, response) => {
@@ -269,7 +273,9 @@ impl RoomTask {
                 let held = self.slot.state_mut().gate.discard();
                 for output in held {
                     match output {
-                        Output::Connect(reply, _) => {
+                        Output::Connect(socket, reply, _) => {
+                            // The socket will close at once: forget it now.
+                            self.slot.state_mut().conns.remove(socket);
                             let failed = CloseReason::new(1011, "storage error");
                             let _ = reply.send(ConnectOutcome::Failed(failed));
                         }

@@ -18,8 +18,21 @@ use crate::room::gatekeeper::{Before, Verdict};
 /// Handles a non-upgrade request for room `key`.
 pub async fn request(app: Arc<App>, key: RoomKey, parts: Parts, body: Body) -> Response {
     let limit = app.limits.max_request_body_bytes;
-    let Ok(body) = axum::body::to_bytes(body, limit).await else {
+    let declared = parts
+        .headers
+        .get(axum::http::header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<u64>().ok());
+    if declared.is_some_and(|n| n > limit as u64) {
         return (StatusCode::PAYLOAD_TOO_LARGE, "request body too large").into_response();
+    }
+    let deadline = std::time::Duration::from_millis(app.limits.request_timeout_ms);
+    let body = match tokio::time::timeout(deadline, axum::body::to_bytes(body, limit)).await {
+        Ok(Ok(body)) => body,
+        Ok(Err(_)) => {
+            return (StatusCode::PAYLOAD_TOO_LARGE, "request body too large").into_response();
+        }
+        Err(_) => return (StatusCode::REQUEST_TIMEOUT, "request body too slow").into_response(),
     };
     let mut request = HttpRequest {
         method: parts.method.as_str().to_owned(),

@@ -8,6 +8,7 @@
 mod admin;
 mod demo;
 pub mod http;
+mod listener;
 pub mod routes;
 pub mod socket;
 pub mod upgrade;
@@ -72,6 +73,7 @@ impl Server {
     /// Opens storage, loads every party's module, and binds the listener.
     pub async fn start(config: Config) -> anyhow::Result<Self> {
         let config = config.with_default_parties();
+        config.validate()?;
         std::fs::create_dir_all(&config.data)
             .with_context(|| format!("failed to create data directory {:?}", config.data))?;
         let backend: Arc<dyn Backend> = Arc::new(
@@ -157,10 +159,8 @@ impl Server {
             .fallback(room_route)
             .with_state(self.app.clone());
         let status_line = tokio::spawn(log_status_every_minute(self.app.clone()));
-        axum::serve(self.listener, router)
-            .with_graceful_shutdown(shutdown)
-            .await
-            .context("failed to serve")?;
+        let header_timeout = Duration::from_millis(self.app.limits.request_timeout_ms);
+        listener::serve(self.listener, router, header_timeout, shutdown).await;
 
         status_line.abort();
         tracing::info!("shutting down: finishing room events");
@@ -212,7 +212,7 @@ async fn room_route(State(app): State<Arc<App>>, request: Request) -> Response {
         return (StatusCode::NOT_FOUND, "unknown party").into_response();
     }
     let (parts, body) = request.into_parts();
-    if is_websocket_upgrade(&parts.headers) {
+    if parts.method == axum::http::Method::GET && is_websocket_upgrade(&parts.headers) {
         upgrade::connect(app, key, parts).await
     } else {
         http::request(app, key, parts, body).await

@@ -178,5 +178,8 @@ pub fn dispatch_error(error: &DispatchError) -> Response {
         DispatchError::ShuttingDown => {
             (StatusCode::SERVICE_UNAVAILABLE, "shutting down").into_response()
         }
+        DispatchError::TooManyRooms => {
+            (StatusCode::SERVICE_UNAVAILABLE, "host has too many rooms").into_response()
+        }
     }
 }
