@@ -173,6 +173,14 @@ async fn admin_routes_need_the_token() {
                 .expect("request");
             assert_eq!(wrong.status().as_u16(), 401, "{path}");
         }
+        // The status page itself loads without the token and asks for it.
+        let page = client
+            .get(host.http("/_partyhost/"))
+            .send()
+            .await
+            .expect("page");
+        assert_eq!(page.status().as_u16(), 200);
+        assert!(page.text().await.expect("html").contains("admin token"));
         let upload = client
             .put(host.http("/_partyhost/parties/reaction/module"))
             .body(vec![0u8; 16])

@@ -143,6 +143,7 @@ impl Server {
         let router = Router::new()
             .route("/", get(demo::page))
             .route("/metrics", get(admin::metrics))
+            .route("/_partyhost/", get(demo::status_page))
             .route("/_partyhost/status", get(admin::status))
             .route("/_partyhost/rooms", get(admin::rooms))
             .route("/_partyhost/parties", get(admin::parties))
