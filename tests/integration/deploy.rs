@@ -112,6 +112,11 @@ async fn a_deploy_swaps_live_rooms_without_dropping_a_socket() {
         // Rolling back to v1 brings the reaction room back, counts intact.
         assert_eq!(rollback(&host, "reaction", 1).await, 200);
         assert_eq!(rollback(&host, "reaction", 99).await, 404);
+        assert_eq!(
+            rollback(&host, "reaction", 1).await,
+            409,
+            "v1 already serves"
+        );
         clients[2]
             .send_json(&json!({"type": "reaction", "kind": "heart"}))
             .await;

@@ -37,6 +37,10 @@ pub enum DeployError {
     /// No such party or version.
     #[error("{0}")]
     NotFound(String),
+    /// The request conflicts with the current state (that version already
+    /// serves).
+    #[error("{0}")]
+    Conflict(String),
     /// The host failed to keep the module.
     #[error("failed to store module: {0:#}")]
     Internal(anyhow::Error),
@@ -165,6 +169,15 @@ impl Deployer {
         let wanted = self.store.version(party, version).ok_or_else(|| {
             DeployError::NotFound(format!("party {party:?} has no version {version}"))
         })?;
+        if self
+            .store
+            .active(party)
+            .is_some_and(|v| v.version == version)
+        {
+            return Err(DeployError::Conflict(format!(
+                "version {version} of party {party:?} already serves"
+            )));
+        }
         let bytes = self.store.read(&wanted).map_err(DeployError::Internal)?;
         let module = self
             .compile(bytes, &mut HashMap::new())

@@ -156,6 +156,7 @@ fn deploy_error(error: &DeployError) -> Response {
     let status = match error {
         DeployError::Rejected(_) => StatusCode::BAD_REQUEST,
         DeployError::NotFound(_) => StatusCode::NOT_FOUND,
+        DeployError::Conflict(_) => StatusCode::CONFLICT,
         DeployError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
     };
     if let DeployError::Internal(e) = error {
