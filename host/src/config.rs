@@ -92,6 +92,9 @@ pub struct Limits {
     /// Messages queued for one slow connection before the host closes it
     /// with 1013 (default 4096).
     pub outbound_queue: usize,
+    /// Payload bytes queued for one slow connection before the host closes
+    /// it with 1013 (default 4194304 = 4 MiB).
+    pub outbound_queue_bytes: usize,
     /// Events queued for one room before senders wait (default 1024).
     pub room_mailbox: usize,
     /// Idle time after which a room drops its instance, in milliseconds
@@ -142,6 +145,7 @@ impl Default for Limits {
             hook_deadline_ms: 1000,
             room_memory_bytes: 128 * 1024 * 1024,
             outbound_queue: 4096,
+            outbound_queue_bytes: 4 * 1024 * 1024,
             room_mailbox: 1024,
             hibernate_after_ms: 10_000,
             max_connections_per_room: 32_768,
@@ -172,6 +176,7 @@ impl Limits {
             ("max_message_bytes", self.max_message_bytes as u64),
             ("hook_deadline_ms", self.hook_deadline_ms),
             ("outbound_queue", self.outbound_queue as u64),
+            ("outbound_queue_bytes", self.outbound_queue_bytes as u64),
             ("room_mailbox", self.room_mailbox as u64),
             ("hibernate_after_ms", self.hibernate_after_ms),
             (

@@ -6,6 +6,8 @@
 //! end and the socket itself. The room never sees a socket type.
 
 use std::collections::{BTreeMap, HashMap};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
 
 use bytes::Bytes;
 use tokio::sync::{mpsc, oneshot};
@@ -77,6 +79,18 @@ pub struct SocketChannels {
     pub outbound: mpsc::Receiver<Outbound>,
     /// Fires when the host must close the socket at once (slow consumer).
     pub kill: oneshot::Receiver<CloseReason>,
+    /// Payload bytes queued and not yet written; the socket task subtracts
+    /// what it writes.
+    pub queued_bytes: Arc<AtomicUsize>,
+}
+
+/// How much one connection may have queued.
+#[derive(Debug, Clone, Copy)]
+pub struct QueueLimit {
+    /// Frames.
+    pub frames: usize,
+    /// Payload bytes.
+    pub bytes: usize,
 }
 
 /// One open socket as the room sees it.
@@ -93,6 +107,8 @@ pub struct Connection {
     pub accepted: bool,
     outbound: mpsc::Sender<Outbound>,
     kill: Option<oneshot::Sender<CloseReason>>,
+    queued_bytes: Arc<AtomicUsize>,
+    max_queued_bytes: usize,
 }
 
 /// What happened to a frame handed to a connection.
@@ -108,9 +124,10 @@ pub enum Delivery {
 
 impl Connection {
     /// Creates a connection and the channels its socket task reads.
-    pub fn new(id: ConnectionId, url: String, queue: usize) -> (Self, SocketChannels) {
-        let (tx, rx) = mpsc::channel(queue.max(1));
+    pub fn new(id: ConnectionId, url: String, limit: QueueLimit) -> (Self, SocketChannels) {
+        let (tx, rx) = mpsc::channel(limit.frames.max(1));
         let (kill_tx, kill_rx) = oneshot::channel();
+        let queued_bytes = Arc::new(AtomicUsize::new(0));
         let conn = Self {
             id,
             url,
@@ -119,10 +136,13 @@ impl Connection {
             accepted: false,
             outbound: tx,
             kill: Some(kill_tx),
+            queued_bytes: queued_bytes.clone(),
+            max_queued_bytes: limit.bytes,
         };
         let channels = SocketChannels {
             outbound: rx,
             kill: kill_rx,
+            queued_bytes,
         };
         (conn, channels)
     }
@@ -130,8 +150,20 @@ impl Connection {
     /// Queues `out` for the socket without waiting; a full queue closes the
     /// socket with 1013 so that one slow reader cannot grow memory.
     pub fn deliver(&mut self, out: Outbound) -> Delivery {
+        let len = match &out {
+            Outbound::Frame(frame) => frame.len(),
+            Outbound::Close(_) => 0,
+        };
+        let queued = self.queued_bytes.load(Ordering::Relaxed);
+        if len > 0 && queued.saturating_add(len) > self.max_queued_bytes {
+            self.kill(CloseReason::new(1013, "slow consumer"));
+            return Delivery::SlowConsumer;
+        }
         match self.outbound.try_send(out) {
-            Ok(()) => Delivery::Queued,
+            Ok(()) => {
+                self.queued_bytes.fetch_add(len, Ordering::Relaxed);
+                Delivery::Queued
+            }
             Err(mpsc::error::TrySendError::Closed(_)) => Delivery::Gone,
             Err(mpsc::error::TrySendError::Full(_)) => {
                 self.kill(CloseReason::new(1013, "slow consumer"));

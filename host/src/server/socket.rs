@@ -8,6 +8,7 @@
 //! code.
 
 use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
 use axum::extract::ws::{CloseFrame, Message, Utf8Bytes};
@@ -58,7 +59,11 @@ where
     S: Sink<Message, Error = axum::Error> + Stream<Item = Result<Message, axum::Error>> + Unpin,
 {
     let (mut sink, mut stream) = socket.split();
-    let SocketChannels { mut outbound, kill } = channels;
+    let SocketChannels {
+        mut outbound,
+        kill,
+        queued_bytes,
+    } = channels;
     // A dropped kill sender means only that the room forgot the socket.
     let killed = async move {
         match kill.await {
@@ -82,7 +87,7 @@ where
                 let written = tokio::select! {
                     biased;
                     reason = &mut killed => Written::Close(reason),
-                    written = write(&mut sink, &mut outbound, out) => written,
+                    written = write(&mut sink, &mut outbound, &queued_bytes, out) => written,
                 };
                 match written {
                     Written::Flushed => {}
@@ -133,6 +138,7 @@ enum Written {
 async fn write<Si>(
     sink: &mut Si,
     outbound: &mut tokio::sync::mpsc::Receiver<Outbound>,
+    queued_bytes: &AtomicUsize,
     first: Option<Outbound>,
 ) -> Written
 where
@@ -145,6 +151,7 @@ where
             Some(Outbound::Frame(frame)) => {
                 METRICS.messages_out.inc();
                 METRICS.bytes_out.inc_by(frame.len() as u64);
+                queued_bytes.fetch_sub(frame.len(), Ordering::Relaxed);
                 if sink.feed(message_of(frame)).await.is_err() {
                     return Written::Broken;
                 }

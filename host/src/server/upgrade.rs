@@ -21,7 +21,7 @@ use super::App;
 use super::routes::connection_id;
 use super::socket::{SocketRoute, drive};
 use crate::ids::{ConnectionId, RoomKey};
-use crate::room::connection::{CloseReason, Connection, SocketKey};
+use crate::room::connection::{CloseReason, Connection, QueueLimit, SocketKey};
 use crate::room::event::{ConnectOutcome, HttpRequest, RoomEvent};
 use crate::room::gatekeeper::Before;
 use crate::room::registry::DispatchError;
@@ -111,7 +111,11 @@ pub async fn connect(app: Arc<App>, key: RoomKey, mut parts: Parts) -> Response 
         .path_and_query()
         .map_or("/", |p| p.as_str())
         .to_owned();
-    let (conn, channels) = Connection::new(id, url, app.limits.outbound_queue);
+    let limit = QueueLimit {
+        frames: app.limits.outbound_queue,
+        bytes: app.limits.outbound_queue_bytes,
+    };
+    let (conn, channels) = Connection::new(id, url, limit);
     let socket: SocketKey = app.next_socket.fetch_add(1, Ordering::Relaxed);
 
     let (reply, outcome) = oneshot::channel();
