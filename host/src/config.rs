@@ -52,6 +52,14 @@ pub struct Config {
     /// none (the default) the admin API is off.
     #[serde(default)]
     pub admin_token: Option<String>,
+    /// A folder of static files served at `/` (relative to the config file);
+    /// with none (the default) `/` serves the built-in demo page.
+    #[serde(default)]
+    pub static_dir: Option<PathBuf>,
+    /// Whether a missing path without an extension serves the static
+    /// folder's `index.html`, as single-page apps need (default false).
+    #[serde(default)]
+    pub spa_fallback: bool,
 }
 
 /// One party: the component that runs its rooms and the variables it sees.
@@ -230,6 +238,8 @@ impl Default for Config {
             parties: BTreeMap::new(),
             limits: Limits::default(),
             admin_token: None,
+            static_dir: None,
+            spa_fallback: false,
         }
     }
 }
@@ -256,6 +266,9 @@ impl Config {
             toml::from_str(&text).with_context(|| format!("failed to parse config {path:?}"))?;
 
         let base = path.parent().unwrap_or(Path::new("."));
+        if let Some(dir) = config.static_dir.as_mut().filter(|d| d.is_relative()) {
+            *dir = base.join(&*dir);
+        }
         for party in config.parties.values_mut() {
             let is_builtin = party.component.as_os_str() == BUILTIN_REACTION;
             if !is_builtin && party.component.is_relative() {

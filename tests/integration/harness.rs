@@ -109,6 +109,11 @@ impl TestEnv {
         }
     }
 
+    /// Returns the environment's temp folder (config and data live in it).
+    pub fn dir(&self) -> &Path {
+        self.dir.path()
+    }
+
     /// Returns the data directory.
     pub fn data(&self) -> PathBuf {
         self.dir.path().join("data")
@@ -116,16 +121,22 @@ impl TestEnv {
 
     fn write_config(&self) -> PathBuf {
         let rooms = rooms();
+        // Top-level keys must come before the first table.
+        let extra = self.extra_config.as_str();
+        let (top, tables) = if extra.trim_start().starts_with('[') {
+            ("", extra)
+        } else {
+            (extra, "")
+        };
         let config = format!(
-            "admin_token = {ADMIN_TOKEN:?}\n\
+            "admin_token = {ADMIN_TOKEN:?}\n{top}\n\
              [parties.main]\ncomponent = {reaction:?}\n\
              [parties.reaction]\ncomponent = {reaction:?}\n\
              [parties.probe]\ncomponent = {probe:?}\nvars = {{ GREETING = \"hello\" }}\n\
-             [parties.hostile]\ncomponent = {hostile:?}\n{extra}\n",
+             [parties.hostile]\ncomponent = {hostile:?}\n{tables}\n",
             reaction = rooms.reaction,
             probe = rooms.probe,
             hostile = rooms.hostile,
-            extra = self.extra_config,
         );
         let path = self.dir.path().join("partyhost.toml");
         std::fs::write(&path, config).expect("write config");

@@ -2,6 +2,7 @@
 //! `127.0.0.1:0`, with its storage in a temp dir, and drives it with real
 //! WebSocket and HTTP clients.
 
+mod assets;
 mod before;
 mod context;
 mod crash;

@@ -6,6 +6,7 @@
 //! sockets to finish their close handshakes, and close storage last.
 
 mod admin;
+mod assets;
 mod demo;
 pub mod http;
 mod listener;
@@ -60,6 +61,8 @@ pub struct App {
     pub admin_token: Option<String>,
     /// Accepts new modules.
     pub deployer: Arc<Deployer>,
+    /// The static folder, if one is configured.
+    assets: Option<assets::Assets>,
 }
 
 /// A bound, loaded host, ready to serve.
@@ -98,6 +101,13 @@ impl Server {
             tracing::info!(rooms = woken, "restored room alarms");
         }
 
+        let assets = match &config.static_dir {
+            Some(dir) => Some(
+                assets::Assets::new(dir, config.spa_fallback)
+                    .with_context(|| format!("failed to open static folder {dir:?}"))?,
+            ),
+            None => None,
+        };
         let listener = TcpListener::bind(config.listen)
             .await
             .with_context(|| format!("failed to listen on {:?}", config.listen))?;
@@ -109,6 +119,7 @@ impl Server {
             next_socket: AtomicU64::new(1),
             admin_token: config.admin_token.clone().filter(|t| !t.is_empty()),
             deployer,
+            assets,
         });
         if app.admin_token.is_none() {
             tracing::info!("admin API is off: no admin token configured");
@@ -141,7 +152,7 @@ impl Server {
         shutdown: impl Future<Output = ()> + Send + 'static,
     ) -> anyhow::Result<()> {
         let router = Router::new()
-            .route("/", get(demo::page))
+            .route("/", get(home))
             .route("/metrics", get(admin::metrics))
             .route("/_partyhost/", get(demo::status_page))
             .route("/_partyhost/status", get(admin::status))
@@ -204,10 +215,27 @@ async fn log_status_every_minute(app: Arc<App>) {
     }
 }
 
-/// Sends a request under `/parties/` or `/party/` to its room.
+/// Serves `/`: the static folder's index, or the built-in demo page.
+async fn home(State(app): State<Arc<App>>, request: Request) -> Response {
+    match &app.assets {
+        Some(assets) => assets.serve(request.method(), "/", request.headers()).await,
+        None => demo::page().await.into_response(),
+    }
+}
+
+/// Sends a request under `/parties/` or `/party/` to its room; anything
+/// else goes to the static folder, if there is one.
 async fn room_route(State(app): State<Arc<App>>, request: Request) -> Response {
     let Some(key) = routes::parse_room_path(request.uri().path()) else {
-        return (StatusCode::NOT_FOUND, "not found").into_response();
+        return match &app.assets {
+            Some(assets) => {
+                let path = request.uri().path();
+                assets
+                    .serve(request.method(), path, request.headers())
+                    .await
+            }
+            None => (StatusCode::NOT_FOUND, "not found").into_response(),
+        };
     };
     if !app.registry.has_party(key.party.as_str()) {
         return (StatusCode::NOT_FOUND, "unknown party").into_response();
