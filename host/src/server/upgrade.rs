@@ -26,8 +26,9 @@ use crate::room::event::{ConnectOutcome, HttpRequest, RoomEvent};
 use crate::room::gatekeeper::Before;
 use crate::room::registry::DispatchError;
 
-/// Bytes a socket's read buffer starts with.
-const SOCKET_READ_BUFFER: usize = 4 * 1024;
+/// Bytes a socket's read buffer starts with; it grows for larger frames,
+/// so idle sockets stay small (see BENCHMARKS.md).
+const SOCKET_READ_BUFFER: usize = 1024;
 
 /// Bytes of frames gathered before a socket write.
 const SOCKET_WRITE_BUFFER: usize = 8 * 1024;
