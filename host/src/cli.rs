@@ -107,7 +107,10 @@ pub fn main() -> anyhow::Result<()> {
         Command::New(args) => {
             let dir = tools::scaffold::create(&args.name, &args.dir)?;
             println!("created room {:?} in {}", args.name, dir.display());
-            println!("build it:  cargo build --target wasm32-wasip2 --release");
+            println!(
+                "build it:  cd {} && cargo build --target wasm32-wasip2 --release",
+                dir.display()
+            );
             println!("serve it:  partyhost dev --rooms {}", args.dir.display());
             Ok(())
         }
@@ -124,7 +127,10 @@ async fn deploy(args: DeployArgs) -> anyhow::Result<()> {
     let version = &answer["version"];
     println!(
         "deployed {} version {} (sha256 {}, {} bytes)",
-        args.party, version["version"], version["hash"], version["size"]
+        answer["party"].as_str().unwrap_or(&args.party),
+        version["version"],
+        version["hash"].as_str().unwrap_or("?"),
+        version["size"]
     );
     Ok(())
 }

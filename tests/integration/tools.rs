@@ -44,15 +44,24 @@ async fn deploy_command_uploads_and_prints_the_version() {
     .await;
 }
 
-/// Reads the dev server's stdout until it says where it listens.
-fn wait_for_listen(stdout: std::process::ChildStdout) -> Option<String> {
+/// Reads the dev server's stdout until it says where it listens; the rest
+/// of its stdout goes on into `copy`.
+fn wait_for_listen(stdout: std::process::ChildStdout, copy: PathBuf) -> Option<String> {
+    use std::io::Write as _;
     let mut lines = BufReader::new(stdout).lines();
     for line in lines.by_ref() {
         let line = line.ok()?;
         if let Some(addr) = line.strip_prefix("partyhost listening on http://") {
             let addr = addr.to_owned();
             // Keep draining so the server never blocks on a full pipe.
-            std::thread::spawn(move || for _ in lines {});
+            std::thread::spawn(move || {
+                let Ok(mut file) = std::fs::File::create(copy) else {
+                    return;
+                };
+                for line in lines.map_while(Result::ok) {
+                    let _ = writeln!(file, "{line}");
+                }
+            });
             return Some(addr);
         }
     }
@@ -114,7 +123,9 @@ async fn new_scaffolds_a_room_that_dev_serves_rebuilds_and_swaps() {
             .spawn()
             .expect("start dev");
         let stdout = dev.stdout.take().expect("stdout");
-        let addr = tokio::task::spawn_blocking(move || wait_for_listen(stdout))
+        let out_path = dir.path().join("dev.out");
+        let copy = out_path.clone();
+        let addr = tokio::task::spawn_blocking(move || wait_for_listen(stdout, copy))
             .await
             .expect("join");
         let Some(addr) = addr else {
@@ -146,6 +157,19 @@ async fn new_scaffolds_a_room_that_dev_serves_rebuilds_and_swaps() {
             }
         }
         until_echo(&mut client, "three", "me says: three").await;
+
+        // Nothing else changed, so nothing else was rebuilt (cargo reading
+        // the sources is not a change).
+        tokio::time::sleep(Duration::from_secs(2)).await;
+        let out = std::fs::read_to_string(&out_path).unwrap_or_default();
+        let rebuilds = out
+            .lines()
+            .filter(|l| l.contains("rebuilding demo"))
+            .count();
+        assert!(
+            (2..=4).contains(&rebuilds),
+            "two edits, {rebuilds} rebuilds:\n{out}"
+        );
         let _ = dev.kill();
         let _ = dev.wait();
     })

@@ -35,14 +35,13 @@ impl Module {
         let hash = hex::encode(Sha256::digest(bytes));
         let cached = cache_dir.join(format!("{hash}-{}.cwasm", engine_fingerprint(runtime)));
 
-        let component = match load_cached(runtime, &cached) {
-            Some(component) => component,
+        let (component, fresh) = match load_cached(runtime, &cached) {
+            Some(component) => (component, false),
             None => {
                 let component = Component::new(runtime.engine(), bytes)
                     .map_err(wasm_error)
                     .context("failed to compile component")?;
-                store_cached(&component, cache_dir, &cached);
-                component
+                (component, true)
             }
         };
 
@@ -54,6 +53,10 @@ impl Module {
         let pre = RoomPre::new(instance_pre)
             .map_err(wasm_error)
             .context("component does not export the partyhost room world")?;
+        // Only a component that is a room is worth keeping compiled.
+        if fresh {
+            store_cached(&component, cache_dir, &cached);
+        }
         Ok(Self {
             hash,
             size: bytes.len(),

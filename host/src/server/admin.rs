@@ -14,6 +14,13 @@ use crate::room::hooks::TrapCause;
 use crate::runtime::deploy::DeployError;
 use crate::telemetry::METRICS;
 
+/// Largest module an operator may upload (JavaScript and Python rooms run
+/// to tens of MiB).
+pub const MAX_MODULE_BYTES: usize = 128 * 1024 * 1024;
+
+/// Longest an upload may take, in seconds.
+const UPLOAD_SECONDS: u64 = 300;
+
 /// Answers `/_partyhost/status`: counts over the whole host.
 pub async fn status(State(app): State<Arc<App>>, request: Request) -> Response {
     if let Some(denied) = refuse(&app, &request) {
@@ -100,13 +107,23 @@ pub async fn deploy(
     if let Some(denied) = refuse(&app, &request) {
         return denied;
     }
-    let Ok(bytes) = axum::body::to_bytes(request.into_body(), usize::MAX).await else {
-        return (
-            StatusCode::PAYLOAD_TOO_LARGE,
-            Json(json!({"error": "module too large"})),
-        )
-            .into_response();
+    let deadline = std::time::Duration::from_secs(UPLOAD_SECONDS);
+    let body = axum::body::to_bytes(request.into_body(), MAX_MODULE_BYTES);
+    let bytes = match tokio::time::timeout(deadline, body).await {
+        Ok(Ok(bytes)) => bytes,
+        Ok(Err(_)) => {
+            let error = json!({"error": format!("module larger than {MAX_MODULE_BYTES} bytes")});
+            return (StatusCode::PAYLOAD_TOO_LARGE, Json(error)).into_response();
+        }
+        Err(_) => {
+            let error = json!({"error": "upload too slow"});
+            return (StatusCode::REQUEST_TIMEOUT, Json(error)).into_response();
+        }
     };
+    if bytes.is_empty() {
+        let error = json!({"error": "empty body: send the component (.wasm) as the body"});
+        return (StatusCode::BAD_REQUEST, Json(error)).into_response();
+    }
     let deps = app.registry.deps().clone();
     match app.deployer.deploy(&deps, &party, bytes.to_vec()).await {
         Ok(version) => {
@@ -173,7 +190,9 @@ fn refuse(app: &App, request: &Request) -> Option<Response> {
         .headers()
         .get(header::AUTHORIZATION)
         .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.strip_prefix("Bearer "));
+        .and_then(|v| v.split_once(' '))
+        .filter(|(scheme, _)| scheme.eq_ignore_ascii_case("bearer"))
+        .map(|(_, token)| token.trim());
     match offered {
         Some(offered) if constant_time_eq(offered.as_bytes(), token.as_bytes()) => None,
         _ => Some(

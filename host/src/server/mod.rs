@@ -38,10 +38,6 @@ use crate::runtime::store::ModuleStore;
 use crate::storage::Backend;
 use crate::storage::sqlite::SqliteBackend;
 
-/// Largest module an operator may upload (JavaScript and Python rooms run
-/// to tens of MiB).
-const MAX_MODULE_BYTES: usize = 128 * 1024 * 1024;
-
 /// Longest wait for sockets to finish closing at shutdown.
 const SOCKET_DRAIN: Duration = Duration::from_secs(5);
 
@@ -155,6 +151,10 @@ impl Server {
             .route("/", get(home))
             .route("/metrics", get(admin::metrics))
             .route("/_partyhost/", get(demo::status_page))
+            .route(
+                "/_partyhost",
+                get(|| async { axum::response::Redirect::permanent("/_partyhost/") }),
+            )
             .route("/_partyhost/status", get(admin::status))
             .route("/_partyhost/rooms", get(admin::rooms))
             .route("/_partyhost/parties", get(admin::parties))
@@ -162,7 +162,7 @@ impl Server {
                 "/_partyhost/parties/{party}/module",
                 put(admin::deploy)
                     .post(admin::deploy)
-                    .layer(DefaultBodyLimit::max(MAX_MODULE_BYTES)),
+                    .layer(DefaultBodyLimit::max(admin::MAX_MODULE_BYTES)),
             )
             .route(
                 "/_partyhost/parties/{party}/rollback",

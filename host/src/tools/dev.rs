@@ -8,6 +8,7 @@ use std::time::Duration;
 
 use anyhow::{Context as _, bail};
 use notify::{RecursiveMode, Watcher as _};
+use sha2::Digest as _;
 use tokio::sync::mpsc;
 
 use crate::config::{Config, PartyConfig};
@@ -111,10 +112,16 @@ async fn build(room: &RoomCrate) -> anyhow::Result<PathBuf> {
 async fn watch(rooms: PathBuf, crates: Vec<RoomCrate>, loader: HotLoader) {
     let (tx, mut changes) = mpsc::unbounded_channel::<PathBuf>();
     let watcher = notify::recommended_watcher(move |event: notify::Result<notify::Event>| {
-        if let Ok(event) = event {
-            for path in event.paths {
-                let _ = tx.send(path);
-            }
+        // Reads (cargo opening the sources to build them) are not changes.
+        let Ok(event) = event else { return };
+        if matches!(
+            event.kind,
+            notify::EventKind::Access(_) | notify::EventKind::Other
+        ) {
+            return;
+        }
+        for path in event.paths {
+            let _ = tx.send(path);
         }
     });
     let mut watcher = match watcher {
@@ -147,6 +154,25 @@ fn is_source_of(room: &RoomCrate, path: &Path) -> bool {
     path.starts_with(&room.dir) && !path.starts_with(room.dir.join("target"))
 }
 
+/// Deploys the component at `wasm` unless `party` already serves it.
+async fn swap_if_changed(loader: &HotLoader, party: &str, wasm: &Path) {
+    let Ok(bytes) = std::fs::read(wasm) else {
+        return eprintln!("partyhost dev: failed to read {wasm:?}");
+    };
+    let hash = hex::encode(sha2::Sha256::digest(&bytes));
+    if loader
+        .deps
+        .party(party)
+        .is_some_and(|p| p.module().hash == hash)
+    {
+        return;
+    }
+    match loader.deploy(party, bytes).await {
+        Ok(version) => println!("partyhost dev: {party} serves version {}", version.version),
+        Err(error) => eprintln!("partyhost dev: {party} was not swapped: {error}"),
+    }
+}
+
 async fn rebuild(room: &RoomCrate, loader: &HotLoader) {
     println!("partyhost dev: rebuilding {}", room.party);
     let wasm = match build(room).await {
@@ -156,15 +182,5 @@ async fn rebuild(room: &RoomCrate, loader: &HotLoader) {
             return;
         }
     };
-    let bytes = match std::fs::read(&wasm) {
-        Ok(bytes) => bytes,
-        Err(error) => return eprintln!("partyhost dev: failed to read {wasm:?}: {error}"),
-    };
-    match loader.deploy(&room.party, bytes).await {
-        Ok(version) => println!(
-            "partyhost dev: {} swapped to version {}",
-            room.party, version.version
-        ),
-        Err(error) => eprintln!("partyhost dev: {} was not swapped: {error}", room.party),
-    }
+    swap_if_changed(loader, &room.party, &wasm).await;
 }

@@ -5,6 +5,17 @@ use std::path::{Path, PathBuf};
 
 use anyhow::{Context as _, bail};
 
+/// Package names the partyhost workspace already uses.
+const WORKSPACE_PACKAGES: &[&str] = &[
+    "partyhost",
+    "partyhost-guest",
+    "partyhost-tests",
+    "partyhost-bench",
+    "reaction",
+    "storage-probe",
+    "hostile",
+];
+
 /// Where this build of partyhost found the guest SDK.
 const SDK_DIR: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../guest-sdk");
 
@@ -33,9 +44,12 @@ pub fn create(name: &str, parent: &Path) -> anyhow::Result<PathBuf> {
         .canonicalize()
         .context("failed to resolve the parent folder")?;
     let checkout = sdk.parent().map(Path::to_path_buf).unwrap_or_default();
-    // Inside the partyhost checkout the crate joins its workspace; elsewhere
-    // it is a workspace of its own.
-    let standalone = !parent.starts_with(&checkout);
+    // In the checkout's rooms/ the crate joins its workspace (rooms/*);
+    // anywhere else it is a workspace of its own.
+    let standalone = parent != checkout.join("rooms");
+    if !standalone && WORKSPACE_PACKAGES.contains(&name) {
+        bail!("{name:?} is already a package of the partyhost workspace");
+    }
     std::fs::write(dir.join("Cargo.toml"), manifest(name, &sdk, standalone))?;
     std::fs::write(dir.join("src/lib.rs"), room_source(name))?;
     std::fs::write(dir.join(".gitignore"), "/target/\n")?;
