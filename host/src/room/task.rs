@@ -242,7 +242,8 @@ impl RoomTask {
                         if conn.deliver(Outbound::Frame(frame.clone())) == Delivery::SlowConsumer {
                             stats.slow_consumers.fetch_add(1, Ordering::Relaxed);
                             crate::telemetry::METRICS.slow_consumers.inc();
-                            tracing::warn!(conn = %conn.id, socket, "slow consumer closed with 1013");
+                            let conn = &conn.id;
+                            tracing::warn!(%conn, socket, "slow consumer closed with 1013");
                         }
                     }
                 }

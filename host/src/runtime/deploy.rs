@@ -98,7 +98,8 @@ impl Deployer {
         for name in names.collect::<std::collections::BTreeSet<_>>() {
             let bytes = match self.store.active(name) {
                 Some(version) => {
-                    tracing::info!(party = %name, version = version.version, "serving deployed version");
+                    let number = version.version;
+                    tracing::info!(party = %name, version = number, "serving deployed version");
                     self.store.read(&version)?
                 }
                 None => match config.parties.get(name) {
@@ -115,7 +116,8 @@ impl Deployer {
                 .compile(bytes, &mut by_hash)
                 .await
                 .map_err(anyhow::Error::msg)?;
-            tracing::info!(party = %name, hash = %&module.hash[..12], bytes = module.size, "party loaded");
+            let (hash, bytes) = (&module.hash[..12], module.size);
+            tracing::info!(party = %name, hash, bytes, "party loaded");
             let vars = config
                 .parties
                 .get(name)
@@ -154,7 +156,8 @@ impl Deployer {
             .map_err(DeployError::Internal)?;
         deps.install(PartyName::new(party), module);
         crate::telemetry::METRICS.module_swaps.inc();
-        tracing::info!(party, version = version.version, hash = %&version.hash[..12], "module deployed");
+        let (number, hash) = (version.version, &version.hash[..12]);
+        tracing::info!(party, version = number, hash, "module deployed");
         Ok(version)
     }
 
