@@ -282,17 +282,7 @@ impl Config {
     /// be met; says which setting is wrong otherwise.
     pub fn validate(&self) -> anyhow::Result<()> {
         for name in self.parties.keys() {
-            let valid = !name.is_empty()
-                && name.len() <= 64
-                && name
-                    .bytes()
-                    .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_');
-            if !valid {
-                anyhow::bail!(
-                    "party name {name:?} must be 1 to 64 letters, digits, '-' or '_' \
-                     (it is a URL path segment)"
-                );
-            }
+            crate::ids::PartyName::check(name).map_err(anyhow::Error::msg)?;
         }
         self.limits.validate()
     }

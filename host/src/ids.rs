@@ -57,6 +57,29 @@ name_type!(
     ConnectionId
 );
 
+impl PartyName {
+    /// Longest name a party may be given, in bytes.
+    pub const MAX_LEN: usize = 64;
+
+    /// Checks a name a party is being given (by config, deploy or the CLI):
+    /// it becomes a URL path segment, so it holds only letters, digits, `-`
+    /// and `_`. Returns the reason when it does not fit.
+    pub fn check(name: &str) -> Result<(), String> {
+        let valid = !name.is_empty()
+            && name.len() <= Self::MAX_LEN
+            && name
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_');
+        if valid {
+            return Ok(());
+        }
+        Err(format!(
+            "party name {name:?} must be 1 to {} letters, digits, '-' or '_'",
+            Self::MAX_LEN
+        ))
+    }
+}
+
 impl ConnectionId {
     /// Makes a random id for a client that sent no `_pk`.
     pub fn random() -> Self {

@@ -93,9 +93,8 @@ pub struct RoomStats {
     pub awake: AtomicUsize,
     /// Times a room was instantiated (start ran).
     pub starts: AtomicU64,
-    /// Hooks that trapped or ran out of time or memory.
-    pub traps: AtomicU64,
-    /// The same, by cause, in the order of `TrapCause::ALL`.
+    /// Hooks that trapped or ran out of time or memory, by cause, in the
+    /// order of `TrapCause::ALL`.
     pub traps_by_cause: [AtomicU64; 4],
     /// Sockets closed with 1013 because they did not read fast enough.
     pub slow_consumers: AtomicU64,
@@ -104,9 +103,16 @@ pub struct RoomStats {
 }
 
 impl RoomStats {
+    /// Returns the hooks stopped for any cause.
+    pub fn traps(&self) -> u64 {
+        self.traps_by_cause
+            .iter()
+            .map(|n| n.load(Ordering::Relaxed))
+            .sum()
+    }
+
     /// Counts one trap of `cause`.
     pub fn count_trap(&self, cause: TrapCause) {
-        self.traps.fetch_add(1, Ordering::Relaxed);
         let index = TrapCause::ALL.iter().position(|c| *c == cause).unwrap_or(0);
         self.traps_by_cause[index].fetch_add(1, Ordering::Relaxed);
         METRICS.count_trap(cause.name());

@@ -25,9 +25,6 @@ use crate::runtime::builtin;
 /// The room a trial start runs as; its writes are dropped.
 const TRIAL_ROOM: &str = "_partyhost-trial";
 
-/// Longest party name accepted, in bytes.
-const MAX_PARTY_NAME: usize = 64;
-
 /// Why a deploy or rollback did not happen.
 #[derive(Debug, thiserror::Error)]
 pub enum DeployError {
@@ -140,7 +137,7 @@ impl Deployer {
         party: &str,
         bytes: Vec<u8>,
     ) -> Result<Version, DeployError> {
-        check_party_name(party)?;
+        PartyName::check(party).map_err(DeployError::Rejected)?;
         let _one_at_a_time = self.changing.lock().await;
         let module = self
             .compile(bytes.clone(), &mut HashMap::new())
@@ -210,21 +207,6 @@ impl Deployer {
             .entry(module.hash.clone())
             .or_insert_with(|| Arc::new(module));
         Ok(module.clone())
-    }
-}
-
-fn check_party_name(party: &str) -> Result<(), DeployError> {
-    let valid = !party.is_empty()
-        && party.len() <= MAX_PARTY_NAME
-        && party
-            .bytes()
-            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_');
-    if valid {
-        Ok(())
-    } else {
-        Err(DeployError::Rejected(format!(
-            "party name {party:?} must be 1 to {MAX_PARTY_NAME} letters, digits, '-' or '_'"
-        )))
     }
 }
 

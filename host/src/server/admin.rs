@@ -36,7 +36,7 @@ pub async fn status(State(app): State<Arc<App>>, request: Request) -> Response {
         },
         "connections": app.open_sockets.load(Ordering::Relaxed),
         "starts": stats.starts.load(Ordering::Relaxed),
-        "traps": stats.traps.load(Ordering::Relaxed),
+        "traps": stats.traps(),
         "traps_by_cause": TrapCause::ALL
             .iter()
             .zip(&stats.traps_by_cause)

@@ -209,7 +209,7 @@ async fn log_status_every_minute(app: Arc<App>) {
             connections = app.open_sockets.load(Relaxed),
             messages_in = metrics.messages_in.get(),
             messages_out = metrics.messages_out.get(),
-            traps = stats.traps.load(Relaxed),
+            traps = stats.traps(),
             "status"
         );
     }

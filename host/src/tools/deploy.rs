@@ -12,14 +12,7 @@ pub async fn deploy(
     party: &str,
     component: &Path,
 ) -> anyhow::Result<serde_json::Value> {
-    let valid = !party.is_empty()
-        && party.len() <= 64
-        && party
-            .bytes()
-            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_');
-    if !valid {
-        bail!("party name {party:?} must be 1 to 64 letters, digits, '-' or '_'");
-    }
+    crate::ids::PartyName::check(party).map_err(anyhow::Error::msg)?;
     let bytes = std::fs::read(component)
         .with_context(|| format!("failed to read component {component:?}"))?;
     let endpoint = format!(
