@@ -31,6 +31,16 @@ function fail(message) {
   process.exit(1);
 }
 
+/** Imports one of the SDK's build tools, or says how to install them. */
+async function tool(name) {
+  try {
+    return await import(name);
+  } catch (error) {
+    if (error?.code !== "ERR_MODULE_NOT_FOUND") throw error;
+    fail(`${name} is not installed: run \`npm ci\` in ${SDK_DIR}`);
+  }
+}
+
 /** Parses `build <entry> [-o out] [--wit dir]`. */
 function parseArgs(argv) {
   const [command, ...rest] = argv;
@@ -80,7 +90,7 @@ function writeGlue(dir, entry) {
 }
 
 async function bundle(glue, outfile) {
-  const esbuild = await import("esbuild");
+  const esbuild = await tool("esbuild");
   await esbuild.build({
     entryPoints: [glue],
     outfile,
@@ -97,7 +107,7 @@ async function bundle(glue, outfile) {
 }
 
 async function componentize(source, witPath, out) {
-  const { componentize } = await import("@bytecodealliance/componentize-js");
+  const { componentize } = await tool("@bytecodealliance/componentize-js");
   let result;
   try {
     result = await componentize({
