@@ -87,6 +87,58 @@ impl Request {
     }
 }
 
+impl Request {
+    /// Makes a request with this method and URL, no headers and no body.
+    pub fn new(method: &str, url: impl Into<String>) -> Self {
+        Request {
+            method: method.to_ascii_uppercase(),
+            url: url.into(),
+            headers: Vec::new(),
+            body: Vec::new(),
+        }
+    }
+
+    /// Makes a `GET` request for `url`.
+    pub fn get(url: impl Into<String>) -> Self {
+        Request::new("GET", url)
+    }
+
+    /// Makes a `POST` request for `url` with `value` encoded as a JSON body.
+    pub fn post_json<T: Serialize + ?Sized>(
+        url: impl Into<String>,
+        value: &T,
+    ) -> Result<Self, serde_json::Error> {
+        let body = serde_json::to_vec(value)?;
+        Ok(Request::new("POST", url)
+            .with_header("content-type", "application/json")
+            .with_body(body))
+    }
+
+    /// Adds a header; the name is lowercased.
+    pub fn with_header(mut self, name: &str, value: impl Into<String>) -> Self {
+        self.headers.push((name.to_ascii_lowercase(), value.into()));
+        self
+    }
+
+    /// Replaces the body.
+    pub fn with_body(mut self, body: impl Into<Vec<u8>>) -> Self {
+        self.body = body.into();
+        self
+    }
+}
+
+impl Response {
+    /// Returns the body as text, if it is UTF-8.
+    pub fn text_body(&self) -> Result<&str, std::str::Utf8Error> {
+        std::str::from_utf8(&self.body)
+    }
+
+    /// Parses the body as JSON.
+    pub fn json_body<T: DeserializeOwned>(&self) -> Result<T, serde_json::Error> {
+        serde_json::from_slice(&self.body)
+    }
+}
+
 impl From<wit::HttpRequest> for Request {
     fn from(request: wit::HttpRequest) -> Self {
         Request {

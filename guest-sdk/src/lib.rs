@@ -12,6 +12,7 @@
 //! - [`room`] names the room and broadcasts to its connections;
 //! - [`storage`] is the room's durable key-value store and its alarm;
 //! - [`log`] writes to the host log;
+//! - [`parties`] calls other rooms on the same host;
 //! - [`Request`] and [`Response`] are the HTTP hook's request and answer.
 //!
 //! The host calls one hook at a time and never two at once, so a room keeps its
@@ -76,6 +77,7 @@ mod export;
 mod http;
 pub mod log;
 mod message;
+pub mod parties;
 pub mod room;
 pub mod storage;
 

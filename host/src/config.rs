@@ -139,6 +139,9 @@ pub struct Limits {
     /// Time a client has to send its request headers, and then its body, in
     /// milliseconds (default 30000); a slower one is dropped.
     pub request_timeout_ms: u64,
+    /// How long a room's call to another room may wait for the answer, in
+    /// milliseconds (default 5000); then the call fails with `timeout`.
+    pub call_timeout_ms: u64,
 }
 
 impl Default for Limits {
@@ -166,6 +169,7 @@ impl Default for Limits {
             client_idle_timeout_ms: 90_000,
             max_rooms: 10_000,
             request_timeout_ms: 30_000,
+            call_timeout_ms: 5_000,
         }
     }
 }
@@ -206,6 +210,7 @@ impl Limits {
             ("client_idle_timeout_ms", self.client_idle_timeout_ms),
             ("max_rooms", self.max_rooms as u64),
             ("request_timeout_ms", self.request_timeout_ms),
+            ("call_timeout_ms", self.call_timeout_ms),
         ];
         if let Some((name, _)) = at_least_one.iter().find(|(_, value)| *value == 0) {
             anyhow::bail!("limits.{name} must be at least 1");

@@ -7,6 +7,7 @@
 pub mod bindings;
 mod context;
 mod log;
+mod parties;
 mod storage;
 
 use wasmtime::StoreLimits;

@@ -2,6 +2,7 @@
 
 use tokio::sync::oneshot;
 
+use super::calls::CallChain;
 use super::connection::{CloseReason, Connection, Frame, SocketKey};
 
 /// An HTTP request for a room's request hook.
@@ -93,6 +94,9 @@ pub enum RoomEvent {
         request: HttpRequest,
         /// Where the response goes.
         reply: oneshot::Sender<HttpResponse>,
+        /// The rooms waiting on the answer, when another room calls (empty
+        /// for a client's request).
+        chain: CallChain,
     },
     /// Finish what is queued, wait for durability, and stop.
     Shutdown,

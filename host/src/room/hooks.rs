@@ -229,6 +229,7 @@ impl RoomTask {
         };
         let name = hook.name();
         awake.store.data_mut().state.begin_hook();
+        awake.store.data_mut().state.hook.chain = self.chain.clone();
         let limits = awake.store.data().state.limits.clone();
         awake.store.data_mut().budget.reset(&limits);
         awake.store.set_epoch_deadline(1);

@@ -4,6 +4,7 @@
 //! This layer sees connection ids and outbound queues, never a socket or an
 //! HTTP type; `server` adapts sockets to it.
 
+pub mod calls;
 pub mod connection;
 pub mod event;
 pub mod gate;

@@ -14,6 +14,7 @@ use std::sync::{Arc, Mutex, RwLock};
 use tokio::sync::mpsc;
 use tokio_util::task::TaskTracker;
 
+use super::calls::CallRouter;
 use super::event::{HttpRequest, HttpResponse, RoomEvent};
 use super::gatekeeper::{Before, Verdict};
 use super::hooks::TrapCause;
@@ -50,6 +51,9 @@ pub struct RoomDeps {
     pub backend: Arc<dyn Backend>,
     /// The host's limits.
     pub limits: Arc<Limits>,
+    /// Routes room-to-room calls; bound to the registry built on these
+    /// dependencies.
+    pub calls: CallRouter,
 }
 
 impl RoomDeps {
@@ -201,14 +205,17 @@ impl RoomRegistry {
         for cause in TrapCause::ALL {
             METRICS.declare_trap_cause(cause.name());
         }
-        Arc::new(Self {
+        let calls = deps.calls.clone();
+        let registry = Arc::new(Self {
             deps: Arc::new(deps),
             rooms: Mutex::new(HashMap::new()),
             generations: AtomicU64::new(0),
             tasks: TaskTracker::new(),
             closing: AtomicBool::new(false),
             stats: RoomStats::default(),
-        })
+        });
+        calls.bind(&registry);
+        registry
     }
 
     /// Returns the shared dependencies.

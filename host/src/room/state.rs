@@ -5,6 +5,7 @@
 
 use std::sync::Arc;
 
+use super::calls::{CallChain, CallRouter};
 use super::connection::Connections;
 use super::gate::{Gate, Output};
 use super::party::Party;
@@ -25,6 +26,8 @@ pub struct HookScope {
     pub usage: Usage,
     /// Bytes sent and broadcast so far, against the per-hook output limit.
     pub output_bytes: usize,
+    /// The rooms waiting on this hook through calls.
+    pub chain: CallChain,
 }
 
 /// A room's state apart from its wasm instance.
@@ -49,6 +52,8 @@ pub struct RoomState {
     pub usage: Usage,
     /// The rate limit on the room's log lines.
     pub log_limit: Arc<LogLimiter>,
+    /// Where the room's calls to other rooms go.
+    pub calls: CallRouter,
 }
 
 impl RoomState {
@@ -65,6 +70,7 @@ impl RoomState {
             alarm_at: None,
             usage: Usage::default(),
             log_limit: Arc::new(LogLimiter::new(deps.limits.log_lines_per_second)),
+            calls: deps.calls.clone(),
         }
     }
 

@@ -12,6 +12,7 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 use tokio::sync::mpsc;
 use tokio::time::sleep_until;
 
+use super::calls::CallChain;
 use super::connection::{CloseReason, Delivery, Outbound};
 use super::event::{ConnectOutcome, HttpResponse, RoomEvent};
 use super::gate::Output;
@@ -36,6 +37,8 @@ pub struct RoomTask {
     last_event: Instant,
     alarm_failures: u32,
     stopping: bool,
+    /// The rooms waiting on the event now running (set for calls).
+    pub(super) chain: CallChain,
 }
 
 impl RoomTask {
@@ -57,6 +60,7 @@ impl RoomTask {
             last_event: Instant::now(),
             alarm_failures: 0,
             stopping: false,
+            chain: CallChain::default(),
         }
     }
 
@@ -158,8 +162,17 @@ impl RoomTask {
                     .await;
                 }
             }
-            RoomEvent::Request { request, reply } => {
-                match self.run_hook(Hook::Request(request)).await {
+            RoomEvent::Request {
+                request,
+                reply,
+                chain,
+            } => {
+                // The chain covers a wake's start hook too: a room woken by
+                // a call is part of that call.
+                self.chain = chain;
+                let outcome = self.run_hook(Hook::Request(request)).await;
+                self.chain = CallChain::default();
+                match outcome {
                     HookOutcome::Responded(response) => {
                         self.finish(vec![Output::Respond(reply, response)]);
                     }

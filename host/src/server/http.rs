@@ -12,6 +12,7 @@ use tokio::sync::oneshot;
 use super::App;
 use super::upgrade::dispatch_error;
 use crate::ids::RoomKey;
+use crate::room::calls::{CALLER_HEADER, CallChain};
 use crate::room::event::{HttpRequest, HttpResponse, RoomEvent};
 use crate::room::gatekeeper::{Before, Verdict};
 
@@ -51,7 +52,14 @@ pub async fn request(app: Arc<App>, key: RoomKey, parts: Parts, body: Body) -> R
     let (reply, answer) = oneshot::channel();
     if let Err(error) = app
         .registry
-        .dispatch(&key, RoomEvent::Request { request, reply })
+        .dispatch(
+            &key,
+            RoomEvent::Request {
+                request,
+                reply,
+                chain: CallChain::default(),
+            },
+        )
         .await
     {
         return dispatch_error(&error);
@@ -89,10 +97,12 @@ pub async fn admit(
     }
 }
 
-/// Lists headers as lowercase names and values (invalid UTF-8 replaced).
+/// Lists headers as lowercase names and values (invalid UTF-8 replaced),
+/// without the caller header, which only the host may set.
 pub fn header_pairs(headers: &HeaderMap) -> Vec<(String, String)> {
     headers
         .iter()
+        .filter(|(name, _)| name.as_str() != CALLER_HEADER)
         .map(|(name, value)| {
             let value = String::from_utf8_lossy(value.as_bytes()).into_owned();
             (name.as_str().to_owned(), value)

@@ -90,6 +90,7 @@ impl Server {
             parties: std::sync::RwLock::new(parties),
             backend: backend.clone(),
             limits: limits.clone(),
+            calls: Default::default(),
         };
         let registry = RoomRegistry::new(deps);
         let woken = registry.restore_alarms().await?;

@@ -5,6 +5,7 @@
 
 use std::fmt;
 
+use partyhost_guest::parties::CallError;
 use partyhost_guest::{RoomError, StorageError};
 
 /// Why a command failed, rendered as `kind` or `kind:detail`.
@@ -49,6 +50,21 @@ impl From<RoomError> for ProbeError {
             RoomError::UnknownConnection(id) => ProbeError::new(kind, Some(id)),
             RoomError::StateTooLarge(limit) => ProbeError::new(kind, Some(limit)),
             RoomError::InvalidClose | RoomError::InvalidTags => ProbeError::new(kind, None),
+        }
+    }
+}
+
+impl From<CallError> for ProbeError {
+    fn from(error: CallError) -> Self {
+        let kind = error.kind();
+        match &error {
+            CallError::UnknownParty(name)
+            | CallError::InvalidRoom(name)
+            | CallError::Unavailable(name) => ProbeError::new(kind, Some(name)),
+            CallError::TooLarge(limit) | CallError::Timeout(limit) => {
+                ProbeError::new(kind, Some(limit))
+            }
+            CallError::Cycle => ProbeError::new(kind, None),
         }
     }
 }

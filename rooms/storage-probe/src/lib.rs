@@ -16,7 +16,12 @@
 //!   `{"event":"connected","id":<id>}`;
 //! - on close, tells the remaining connections
 //!   `{"event":"closed","id":..,"code":..,"reason":..,"clean":..}`;
-//! - on alarm, broadcasts `{"event":"alarm"}`.
+//! - on alarm, broadcasts `{"event":"alarm"}`;
+//! - answers a `POST` to a path ending in `/relay`, whose body is the
+//!   arguments of a `call` command, by making that call and answering
+//!   `{"ok": <result>}` or `{"err": "<kind>"}` with status 200: a call chain
+//!   through several probes; a `POST` to a path ending in `/busy` spins for
+//!   the milliseconds its body names, then answers `done`.
 
 mod error;
 mod events;
@@ -148,6 +153,13 @@ impl Room for Probe {
                 });
                 Ok(Response::json(200, &body)?)
             }
+            "POST" if req.path().ends_with("/relay") => relay(&req),
+            "POST" if req.path().ends_with("/busy") => {
+                // The body is how long to spin, in milliseconds.
+                let ms = req.text().ok().and_then(|t| t.trim().parse().ok());
+                ops::spin(ms.unwrap_or(0));
+                Ok(Response::text(200, "done"))
+            }
             "POST" => store_form(&req),
             _ => Ok(Response::text(405, "method not allowed").with_header("allow", "GET, POST")),
         })
@@ -186,6 +198,19 @@ impl Room for Probe {
             )?)
         })
     }
+}
+
+/// Makes the call a `/relay` request describes and answers with its result.
+fn relay(req: &Request) -> HookResult<Response> {
+    let result = match req.json::<ops::CallArgs>() {
+        Ok(args) => ops::call(args),
+        Err(error) => Err(ProbeError::new("bad-command", Some(&error))),
+    };
+    let body = match result {
+        Ok(ok) => json!({ "ok": ok }),
+        Err(err) => json!({ "err": err.to_string() }),
+    };
+    Ok(Response::json(200, &body)?)
 }
 
 /// Stores a `key=value` request body.

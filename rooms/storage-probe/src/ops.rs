@@ -6,7 +6,7 @@
 
 use partyhost_guest::log::{self, Level};
 use partyhost_guest::storage::{self, ListOptions};
-use partyhost_guest::{Connection, ConnectionInfo, room};
+use partyhost_guest::{Connection, ConnectionInfo, Request, parties, room};
 use serde::Deserialize;
 use serde_json::{Value, json};
 
@@ -81,6 +81,10 @@ pub enum Op {
     SetTags { to: String, tags: Vec<String> },
     /// `vars` → `{name: value}`.
     Vars,
+    /// `call {party, room, method?, url?, body?}` → `{status, body}` of the
+    /// target's answer (body as text); a `POST` to `/relay` makes the target
+    /// probe call on in turn (see the crate docs).
+    Call(CallArgs),
     /// `room` → `{id, party}`.
     Room,
     /// `instance` → `{instance, starts}` of the running instance.
@@ -117,6 +121,22 @@ pub struct ListArgs {
     reverse: bool,
     /// At most this many entries.
     limit: Option<u32>,
+}
+
+/// The arguments of `call`.
+#[derive(Debug, Deserialize)]
+pub struct CallArgs {
+    /// The target's party.
+    party: String,
+    /// The target's room id.
+    room: String,
+    /// The method; `GET` when absent.
+    method: Option<String>,
+    /// The URL; `/` when absent.
+    url: Option<String>,
+    /// The body, as text; empty when absent.
+    #[serde(default)]
+    body: String,
 }
 
 /// The `level` of `log`.
@@ -213,8 +233,19 @@ fn execute_room_op(op: Op) -> Result<Value, ProbeError> {
         Op::SetTags { to, tags } => Connection::new(to).set_tags(tags).null(),
         Op::Vars => Ok(json!(room::vars())),
         Op::Room => Ok(json!({ "id": room::id(), "party": room::party() })),
+        Op::Call(args) => call(args),
         op => Err(ProbeError::new("unsupported-op", Some(&format!("{op:?}")))),
     }
+}
+
+/// Calls another room and renders its answer.
+pub fn call(args: CallArgs) -> Result<Value, ProbeError> {
+    let method = args.method.as_deref().unwrap_or("GET");
+    let url = args.url.unwrap_or_else(|| "/".to_owned());
+    let request = Request::new(method, url).with_body(args.body);
+    let response = parties::call(&args.party, &args.room, request)?;
+    let body = String::from_utf8_lossy(&response.body);
+    Ok(json!({ "status": response.status, "body": body }))
 }
 
 /// Reads a counter stored as a decimal number; absent is 0.
@@ -235,7 +266,7 @@ pub fn increment_counter(key: &str) -> Result<u64, ProbeError> {
 }
 
 /// Burns CPU for `ms` milliseconds of wall-clock time, to test CPU deadlines.
-fn spin(ms: u64) {
+pub fn spin(ms: u64) {
     let until = events::now_ms().saturating_add(ms);
     while events::now_ms() < until {
         std::hint::spin_loop();
