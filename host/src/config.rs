@@ -60,6 +60,10 @@ pub struct Config {
     /// folder's `index.html`, as single-page apps need (default false).
     #[serde(default)]
     pub spa_fallback: bool,
+    /// A folder for compiled modules (relative to the config file), which
+    /// hosts may share; with none (the default) `<data>/modules`.
+    #[serde(default)]
+    pub compile_cache: Option<PathBuf>,
 }
 
 /// One party: the component that runs its rooms and the variables it sees.
@@ -245,6 +249,7 @@ impl Default for Config {
             admin_token: None,
             static_dir: None,
             spa_fallback: false,
+            compile_cache: None,
         }
     }
 }
@@ -271,7 +276,8 @@ impl Config {
             toml::from_str(&text).with_context(|| format!("failed to parse config {path:?}"))?;
 
         let base = path.parent().unwrap_or(Path::new("."));
-        if let Some(dir) = config.static_dir.as_mut().filter(|d| d.is_relative()) {
+        let folders = [config.static_dir.as_mut(), config.compile_cache.as_mut()];
+        for dir in folders.into_iter().flatten().filter(|d| d.is_relative()) {
             *dir = base.join(&*dir);
         }
         for party in config.parties.values_mut() {

@@ -198,7 +198,8 @@ impl Deployer {
         bytes: Vec<u8>,
         seen: &mut HashMap<String, Arc<Module>>,
     ) -> Result<Arc<Module>, String> {
-        let (runtime, dir) = (self.runtime.clone(), self.store.dir().to_path_buf());
+        let runtime = self.runtime.clone();
+        let dir = self.store.cache_dir().to_path_buf();
         let module = tokio::task::spawn_blocking(move || Module::load(&runtime, &bytes, &dir))
             .await
             .map_err(|e| format!("failed to compile: {e}"))?

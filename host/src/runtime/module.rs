@@ -98,8 +98,10 @@ fn load_cached(runtime: &Runtime, path: &PathBuf) -> Option<Component> {
 fn store_cached(component: &Component, dir: &Path, path: &Path) {
     let written = component.serialize().map_err(wasm_error).and_then(|bytes| {
         std::fs::create_dir_all(dir)?;
-        // Write then rename, so a crash never leaves a torn file behind.
-        let partial = path.with_extension("partial");
+        // Write then rename, so a crash never leaves a torn file behind; the
+        // partial name is this writer's own, since hosts may share the folder.
+        let unique: u64 = rand::random();
+        let partial = path.with_extension(format!("{unique:016x}.partial"));
         std::fs::write(&partial, bytes)?;
         std::fs::rename(&partial, path)?;
         Ok(())

@@ -45,15 +45,21 @@ impl History {
 /// Every party's deploy history, on disk.
 pub struct ModuleStore {
     dir: PathBuf,
+    cache_dir: PathBuf,
     log_path: PathBuf,
     log: Mutex<BTreeMap<String, History>>,
 }
 
 impl ModuleStore {
-    /// Opens (or starts) the store under the data directory `data`.
-    pub fn open(data: &Path) -> anyhow::Result<Self> {
+    /// Opens (or starts) the store under the data directory `data`, keeping
+    /// compiled modules in `cache_dir` (by default beside the modules).
+    pub fn open(data: &Path, cache_dir: Option<&Path>) -> anyhow::Result<Self> {
         let dir = data.join("modules");
-        std::fs::create_dir_all(&dir).with_context(|| format!("failed to create {dir:?}"))?;
+        let cache_dir = cache_dir.map_or_else(|| dir.clone(), Path::to_path_buf);
+        for folder in [&dir, &cache_dir] {
+            std::fs::create_dir_all(folder)
+                .with_context(|| format!("failed to create {folder:?}"))?;
+        }
         let log_path = data.join("deploys.json");
         let log = match std::fs::read(&log_path) {
             Ok(bytes) => serde_json::from_slice(&bytes)
@@ -63,14 +69,20 @@ impl ModuleStore {
         };
         Ok(Self {
             dir,
+            cache_dir,
             log_path,
             log: Mutex::new(log),
         })
     }
 
-    /// Returns the folder that holds modules and their compiled forms.
+    /// Returns the folder that holds modules.
     pub fn dir(&self) -> &Path {
         &self.dir
+    }
+
+    /// Returns the folder that holds compiled modules.
+    pub fn cache_dir(&self) -> &Path {
+        &self.cache_dir
     }
 
     /// Returns every party's history.
@@ -164,13 +176,13 @@ mod tests {
     #[test]
     fn versions_count_up_and_survive_reopening() {
         let dir = tempfile::tempdir().expect("temp dir");
-        let store = ModuleStore::open(dir.path()).expect("open");
+        let store = ModuleStore::open(dir.path(), None).expect("open");
         let v1 = store.record("chat", "aa", b"one").expect("record");
         let v2 = store.record("chat", "bb", b"two").expect("record");
         assert_eq!((v1.version, v2.version), (1, 2));
         store.activate("chat", 1).expect("roll back");
 
-        let reopened = ModuleStore::open(dir.path()).expect("reopen");
+        let reopened = ModuleStore::open(dir.path(), None).expect("reopen");
         assert_eq!(
             reopened.active("chat").map(|v| v.hash),
             Some("aa".to_owned())

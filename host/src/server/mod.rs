@@ -81,7 +81,7 @@ impl Server {
         );
 
         let runtime = Arc::new(Runtime::new()?);
-        let store = ModuleStore::open(&config.data)?;
+        let store = ModuleStore::open(&config.data, config.compile_cache.as_deref())?;
         let deployer = Arc::new(Deployer::new(runtime.clone(), store));
         let parties = deployer.startup_parties(&config).await?;
         let limits = Arc::new(config.limits.clone());
