@@ -3,6 +3,8 @@
 //! and targets only 127.0.0.1.
 
 mod host;
+mod load;
+mod procstat;
 
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
@@ -41,6 +43,15 @@ enum Command {
         #[arg(long, default_value_t = 500)]
         rooms: usize,
     },
+    /// Rooms of clients sending reactions to a server; prints a JSON report
+    /// and fails if any delivery is missing.
+    Load(load::LoadArgs),
+    /// One worker process of `load` (started by it).
+    #[command(hide = true)]
+    LoadWorker {
+        /// The worker's plan, as JSON.
+        plan: String,
+    },
 }
 
 type Socket =
@@ -59,6 +70,18 @@ async fn main() -> anyhow::Result<()> {
     let report = match cli.command {
         Command::Idle { connections } => idle(&binary, connections.min(16_000)).await?,
         Command::Wake { rooms } => wake(&binary, rooms.min(5_000)).await?,
+        Command::Load(args) => {
+            let (report, complete) = load::run::run(args, &binary).await?;
+            println!("{}", serde_json::to_string_pretty(&report)?);
+            if !complete {
+                bail!("deliveries are missing: see \"deliveries\" and \"errors\" above");
+            }
+            return Ok(());
+        }
+        Command::LoadWorker { plan } => {
+            let plan = serde_json::from_str(&plan).context("bad worker plan")?;
+            return load::worker::run(plan).await;
+        }
     };
     println!("{}", serde_json::to_string_pretty(&report)?);
     Ok(())
