@@ -1,12 +1,17 @@
 """The reaction room in Python: the same protocol as rooms/reaction (Rust).
 
-Every connection gets the current counts when it opens. A text message
+The room sends one kind of update,
+`{"type":"counts","counts":{"heart":3},"people":2}`: every count by kind,
+and `people`, the number of distinct connection ids with an open socket. A
+connection gets it when it opens. A text message
 `{"type":"reaction","kind":"heart"}` adds one to that kind's count, stores
-it under `count:<kind>` (a decimal number as UTF-8) and broadcasts every
-count to the whole room, sender included:
-`{"type":"counts","counts":{"heart":3}}`. Anything else is answered to its
-sender alone with `{"type":"error","error":"<reason>"}` and the room keeps
-counting. `GET` on the room answers the counts as JSON.
+it under `count:<kind>` (a decimal number as UTF-8) and broadcasts the
+update to the whole room, sender included. A join or a leave broadcasts it
+too (coalesced in large rooms, see presence.py). Anything else a client
+sends is answered to it alone with `{"type":"error","error":"<reason>"}`
+and the room keeps counting. `GET` on the room answers the same update as
+JSON. With the party variable `LOBBY`, counts are reported to a lobby room
+(see lobby.py).
 
 The counts live in memory and are read back from storage in `on_start`, so
 they survive restarts; the host's output gate guarantees that no client sees
@@ -17,6 +22,9 @@ import json
 import re
 
 from partyhost import Response, Server, StorageError, log
+
+import lobby
+from presence import NOW, SCHEDULED, Presence
 
 #: The prefix of every count's storage key; the rest of the key is the kind.
 KEY_PREFIX = "count:"
@@ -66,23 +74,75 @@ def parse_count(data: bytes) -> int | None:
 
 
 class Reactions(Server):
-    """Counts reactions by kind and tells everyone."""
+    """Counts reactions by kind, tells everyone, and says who is here."""
 
     def on_start(self):
         self.counts = {}
+        self.presence = Presence()
         for key, data in self.room.storage.raw.list(prefix=KEY_PREFIX).items():
             kind, count = key[len(KEY_PREFIX):], parse_count(data)
             if count is None or not is_valid_kind(kind):
                 log.warn(f"ignoring stored count {key!r}: not a valid count")
                 continue
             self.counts[kind] = count
+        self.lobby = None
+        target = self.room.env.get(lobby.LOBBY_VAR)
+        if target is not None:
+            parsed = lobby.parse(target)
+            if parsed is None:
+                log.warn(f"ignoring LOBBY {target!r}: expected <party>/<room>")
+            else:
+                self.lobby = lobby.Lobby(*parsed)
+
+    def open_ids(self):
+        """The ids of the room's open sockets, for a presence tally."""
+        return [conn.id for conn in self.room.get_connections()]
 
     def message(self):
-        """The message that tells clients every count."""
-        return {"type": "counts", "counts": self.counts}
+        """The update that tells clients every count and the people here."""
+        people = self.presence.people(self.open_ids)
+        return {"type": "counts", "counts": self.counts, "people": people}
+
+    def broadcast(self):
+        """Sends the current update to everyone."""
+        self.room.broadcast_json(self.message())
+        self.presence.broadcast_at(lobby.now_ms())
+
+    def announce_presence(self):
+        """Announces a join or leave; returns whether everyone was told."""
+        people = self.presence.people(self.open_ids)
+        decision = self.presence.announce(people, lobby.now_ms())
+        if decision == NOW:
+            self.broadcast()
+            return True
+        if decision != SCHEDULED:
+            try:
+                self.room.storage.set_alarm(decision)
+            except StorageError as error:
+                log.warn(f"failed to schedule a presence update: {error}")
+                self.presence.alarm_done()
+        return False
 
     def on_connect(self, conn, ctx):
-        conn.send_json(self.message())
+        self.presence.joined(conn.id, self.open_ids)
+        try:
+            if not self.announce_presence():
+                conn.send_json(self.message())
+        except BaseException:
+            # A failed connect hook drops the socket without a close hook,
+            # so the tally must forget it here.
+            self.presence.left(conn.id, self.open_ids)
+            raise
+
+    def on_close(self, conn, code, reason, was_clean):
+        self.presence.left(conn.id, self.open_ids)
+        self.announce_presence()
+
+    def on_alarm(self):
+        self.presence.alarm_done()
+        self.broadcast()
+        if self.lobby is not None:
+            self.lobby.report(self.room, self.counts)
 
     def on_message(self, message, sender):
         try:
@@ -90,7 +150,9 @@ class Reactions(Server):
         except Rejected as rejection:
             sender.send_json({"type": "error", "error": str(rejection)})
             return
-        self.room.broadcast_json(self.message())
+        self.broadcast()
+        if self.lobby is not None:
+            lobby.Lobby.schedule(self.room.storage)
 
     def react(self, message):
         """Counts one reaction, or raises `Rejected` saying why not."""

@@ -15,13 +15,14 @@ there (or under `partyhost_py`'s build).
 """
 
 from . import log
-from .errors import RoomError, StorageError
+from .errors import CallError, RoomError, StorageError
 from .http import Headers, Request, Response
 from .room import Connection, Room
 from .server import ConnectionContext, Server
 from .storage import RawStorage, Storage
 
 __all__ = [
+    "CallError",
     "Connection",
     "ConnectionContext",
     "Headers",

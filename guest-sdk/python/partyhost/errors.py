@@ -29,6 +29,15 @@ class RoomError(Exception):
         self.kind = kind
 
 
+class CallError(Exception):
+    """A call to another room got no answer; `kind` is the WIT case."""
+
+    def __init__(self, kind: str, message: str):
+        super().__init__(message)
+        #: The WIT case, e.g. `"unknown-party"` or `"timeout"`.
+        self.kind = kind
+
+
 def storage_error(value: object) -> StorageError:
     """Translates a WIT `storage-error` value."""
     name = type(value).__name__.removeprefix("StorageError_")
@@ -61,3 +70,19 @@ def room_error(value: object) -> RoomError:
     }
     kind, message = messages.get(name, ("unknown", f"room call failed: {value!r}"))
     return RoomError(kind, message)
+
+
+def call_error(value: object) -> CallError:
+    """Translates a WIT `call-error` value."""
+    name = type(value).__name__.removeprefix("CallError_")
+    inner = getattr(value, "value", None)
+    messages = {
+        "UnknownParty": ("unknown-party", f"no party is named {inner!r}"),
+        "InvalidRoom": ("invalid-room", f"{inner!r} is not a valid room id"),
+        "Cycle": ("cycle", "the target waits on this call, or the chain is over 16 rooms"),
+        "TooLarge": ("too-large", f"the request body is over {inner} bytes"),
+        "Timeout": ("timeout", f"no answer within {inner} ms"),
+        "Unavailable": ("unavailable", f"the room is unavailable: {inner}"),
+    }
+    kind, message = messages.get(name, ("unknown", f"call failed: {value!r}"))
+    return CallError(kind, message)

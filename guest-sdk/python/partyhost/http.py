@@ -14,8 +14,10 @@ from urllib.parse import parse_qs, urlsplit
 class Headers:
     """Read-only HTTP headers, looked up by case-insensitive name."""
 
-    def __init__(self, pairs: Iterable[tuple[str, str]] = ()):
-        self._pairs = [(name.lower(), value) for name, value in pairs]
+    def __init__(self, pairs: dict[str, str] | Iterable[tuple[str, str]] = ()):
+        if isinstance(pairs, dict):
+            pairs = pairs.items()
+        self._pairs = [(str(name).lower(), str(value)) for name, value in pairs]
 
     def get(self, name: str, default: str | None = None) -> str | None:
         """Returns the first value of header `name`, or `default`."""
@@ -53,15 +55,21 @@ class Headers:
 class Request:
     """An HTTP request: one sent to the room, or the one that opened a socket."""
 
-    def __init__(self, method: str, url: str, headers: Iterable[tuple[str, str]], body: bytes):
+    def __init__(
+        self,
+        method: str = "GET",
+        url: str = "/",
+        headers: dict[str, str] | Iterable[tuple[str, str]] = (),
+        body: str | bytes = b"",
+    ):
         #: The method, upper case.
-        self.method = method
+        self.method = method.upper()
         #: The path and query, as the client sent them.
         self.url = url
         #: The headers.
         self.headers = Headers(headers)
         #: The body (empty for a WebSocket upgrade).
-        self.body = body
+        self.body = body.encode() if isinstance(body, str) else bytes(body)
 
     @property
     def path(self) -> str:

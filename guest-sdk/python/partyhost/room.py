@@ -13,9 +13,10 @@ from typing import Any, Callable, Iterable
 
 from componentize_py_types import Err
 from wit_world.imports import context as wit
-from wit_world.imports.types import Message_Binary, Message_Text
+from wit_world.imports.types import HttpRequest, Message_Binary, Message_Text
 
-from .errors import room_error
+from .errors import call_error, room_error
+from .http import Request, Response
 from .storage import Storage, dumps, encode
 
 _UNSET = object()
@@ -168,3 +169,20 @@ class Room:
     def get_connections(self, tag: str | None = None) -> list[Connection]:
         """Returns the open connections; with a tag, only those that carry it."""
         return [_from_info(info) for info in wit.connections(tag)]
+
+    def call(self, party: str, room: str, request: Request) -> Response:
+        """Sends `request` to room `room` of party `party` on this host.
+
+        The target's `on_request` answers it (its before-request hook is
+        skipped); a target that fails answers 500. Raises `CallError` when no
+        answer came (unknown party, a call cycle, a timeout...).
+        """
+        from wit_world.imports import parties
+
+        wit_request = HttpRequest(request.method, request.url, request.headers.items(),
+                                  bytes(request.body))
+        try:
+            answer = parties.call(party, room, wit_request)
+        except Err as error:
+            raise call_error(error.value) from None
+        return Response(answer.body, answer.status, answer.headers)
