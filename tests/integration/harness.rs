@@ -49,6 +49,8 @@ pub struct Rooms {
     pub probe: PathBuf,
     /// The misbehaving room.
     pub hostile: PathBuf,
+    /// The collaborative Yjs document room.
+    pub yjs: PathBuf,
 }
 
 /// Builds the test rooms once per test run and returns their paths.
@@ -60,6 +62,7 @@ pub fn rooms() -> &'static Rooms {
             .current_dir(&root)
             .args(["build", "--profile", "guest", "--target", "wasm32-wasip2"])
             .args(["-p", "reaction", "-p", "storage-probe", "-p", "hostile"])
+            .args(["-p", "yjs"])
             .args(["--message-format", "json-render-diagnostics"])
             .stderr(Stdio::inherit())
             .output()
@@ -82,6 +85,7 @@ pub fn rooms() -> &'static Rooms {
             reaction: find("reaction"),
             probe: find("storage_probe"),
             hostile: find("hostile"),
+            yjs: find("yjs"),
         }
     })
 }
@@ -133,10 +137,12 @@ impl TestEnv {
              [parties.main]\ncomponent = {reaction:?}\n\
              [parties.reaction]\ncomponent = {reaction:?}\n\
              [parties.probe]\ncomponent = {probe:?}\nvars = {{ GREETING = \"hello\" }}\n\
-             [parties.hostile]\ncomponent = {hostile:?}\n{tables}\n",
+             [parties.hostile]\ncomponent = {hostile:?}\n\
+             [parties.yjs]\ncomponent = {yjs:?}\n{tables}\n",
             reaction = rooms.reaction,
             probe = rooms.probe,
             hostile = rooms.hostile,
+            yjs = rooms.yjs,
         );
         let path = self.dir.path().join("partyhost.toml");
         std::fs::write(&path, config).expect("write config");

@@ -17,3 +17,4 @@ mod protocol;
 mod reaction;
 mod storage;
 mod tools;
+mod yjs;

@@ -8,12 +8,16 @@ use serde_json::Value;
 
 use crate::harness::{TestEnv, get, timed};
 
-/// Installs the Node test client's locked dependencies once per run.
-fn node_dir() -> &'static PathBuf {
+/// Installs the Node test clients' locked dependencies once per run and
+/// returns their folder.
+pub fn node_dir() -> &'static PathBuf {
     static DIR: OnceLock<PathBuf> = OnceLock::new();
     DIR.get_or_init(|| {
         let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("node");
-        if !dir.join("node_modules/partysocket").is_dir() {
+        let installed = ["partysocket", "y-partykit", "yjs"]
+            .iter()
+            .all(|package| dir.join("node_modules").join(package).is_dir());
+        if !installed {
             let status = Command::new("npm")
                 .args(["ci", "--no-audit", "--no-fund"])
                 .current_dir(&dir)

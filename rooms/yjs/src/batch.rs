@@ -76,7 +76,11 @@ impl Batches {
                 if marker.size > MAX_BATCH_BYTES {
                     return Err(BatchError::TooLarge);
                 }
-                let open = Open { data: Vec::with_capacity(marker.size), start: marker, chunks: 0 };
+                let open = Open {
+                    data: Vec::with_capacity(marker.size),
+                    start: marker,
+                    chunks: 0,
+                };
                 self.open.insert(conn.to_owned(), open);
                 Ok(None)
             }
@@ -88,7 +92,9 @@ impl Batches {
                     && marker.size == start.size
                     && open.chunks == start.count
                     && open.data.len() == start.size;
-                matches.then_some(Some(open.data)).ok_or(BatchError::Mismatch)
+                matches
+                    .then_some(Some(open.data))
+                    .ok_or(BatchError::Mismatch)
             }
             _ => Err(BatchError::Malformed),
         }
@@ -131,7 +137,10 @@ mod tests {
         // Another connection's frames are not part of a's batch.
         assert_eq!(batches.binary("b", vec![9]), Ok(Some(vec![9])));
         assert_eq!(batches.binary("a", vec![4, 5]), Ok(None));
-        assert_eq!(batches.text("a", &marker("end", 5, 2)), Ok(Some(vec![1, 2, 3, 4, 5])));
+        assert_eq!(
+            batches.text("a", &marker("end", 5, 2)),
+            Ok(Some(vec![1, 2, 3, 4, 5]))
+        );
         assert_eq!(batches.binary("a", vec![6]), Ok(Some(vec![6])));
     }
 
@@ -140,18 +149,30 @@ mod tests {
         let mut batches = Batches::default();
         batches.text("a", &marker("start", 5, 2)).expect("start");
         batches.binary("a", vec![1, 2, 3]).expect("chunk");
-        assert_eq!(batches.text("a", &marker("end", 5, 2)), Err(BatchError::Mismatch));
+        assert_eq!(
+            batches.text("a", &marker("end", 5, 2)),
+            Err(BatchError::Mismatch)
+        );
 
         batches.text("a", &marker("start", 2, 1)).expect("start");
-        assert_eq!(batches.binary("a", vec![1, 2, 3]), Err(BatchError::TooLarge));
-        assert_eq!(batches.text("a", &marker("end", 2, 1)), Err(BatchError::Mismatch));
+        assert_eq!(
+            batches.binary("a", vec![1, 2, 3]),
+            Err(BatchError::TooLarge)
+        );
+        assert_eq!(
+            batches.text("a", &marker("end", 2, 1)),
+            Err(BatchError::Mismatch)
+        );
     }
 
     #[test]
     fn bad_markers_and_other_text_are_told_apart() {
         let mut batches = Batches::default();
         assert_eq!(batches.text("a", "hello"), Ok(None));
-        assert_eq!(batches.text("a", "y-pk-batch#{"), Err(BatchError::Malformed));
+        assert_eq!(
+            batches.text("a", "y-pk-batch#{"),
+            Err(BatchError::Malformed)
+        );
         let huge = marker("start", MAX_BATCH_BYTES + 1, 20);
         assert_eq!(batches.text("a", &huge), Err(BatchError::TooLarge));
     }

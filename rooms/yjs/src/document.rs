@@ -70,7 +70,10 @@ impl Document {
     pub fn apply(&mut self, update: &[u8]) -> Result<Option<Vec<u8>>, DocumentError> {
         let update = Update::decode_v1(update)?;
         {
-            let mut txn = self.doc.try_transact_mut().map_err(|_| DocumentError::Busy)?;
+            let mut txn = self
+                .doc
+                .try_transact_mut()
+                .map_err(|_| DocumentError::Busy)?;
             txn.apply_update(update)?;
             // Dropping the transaction commits it and runs the observer.
         }
@@ -132,7 +135,10 @@ mod tests {
         let mut copy = Document::new();
         copy.apply(&doc.snapshot()).expect("valid snapshot");
         assert_eq!(copy.text("t"), "abcdef");
-        assert_eq!(copy.diff(&doc.state_vector()).len(), doc.diff(&doc.state_vector()).len());
+        assert_eq!(
+            copy.diff(&doc.state_vector()).len(),
+            doc.diff(&doc.state_vector()).len()
+        );
     }
 
     #[test]

@@ -29,17 +29,16 @@ mod storage_backend;
 use batch::Batches;
 use document::Document;
 use partyhost_guest::{
-    ConnectRequest, Connection, HookResult, Message, Request, Response, Room, RoomError, log,
-    room,
+    ConnectRequest, Connection, HookResult, Message, Request, Response, Room, RoomError, log, room,
 };
 use persist::{Appended, Persistence};
 use presence::Presence;
 use serde::Serialize;
 use storage_backend::RoomStorage;
+use yrs::encoding::write::Write;
+use yrs::sync::protocol::{MSG_SYNC, MSG_SYNC_UPDATE};
 use yrs::sync::{AwarenessUpdate, Message as YMessage, SyncMessage};
 use yrs::updates::decoder::Decode;
-use yrs::sync::protocol::{MSG_SYNC, MSG_SYNC_UPDATE};
-use yrs::encoding::write::Write;
 use yrs::updates::encoder::{Encode, Encoder, EncoderV1};
 
 /// One room's document, its storage state and who is in it.
@@ -68,13 +67,19 @@ impl YjsRoom {
         let message = match YMessage::decode_v1(bytes) {
             Ok(message) => message,
             Err(error) => {
-                log::warn(&format!("ignoring undecodable message from {:?}: {error}", conn.id()));
+                log::warn(&format!(
+                    "ignoring undecodable message from {:?}: {error}",
+                    conn.id()
+                ));
                 return Ok(());
             }
         };
         match message {
             YMessage::Sync(SyncMessage::SyncStep1(sv)) => {
-                send(conn, YMessage::Sync(SyncMessage::SyncStep2(self.doc.diff(&sv))))?;
+                send(
+                    conn,
+                    YMessage::Sync(SyncMessage::SyncStep2(self.doc.diff(&sv))),
+                )?;
             }
             YMessage::Sync(SyncMessage::SyncStep2(update) | SyncMessage::Update(update)) => {
                 self.apply_update(conn, &update)?;
@@ -84,7 +89,10 @@ impl YjsRoom {
                 send(conn, YMessage::Awareness(self.presence.everyone()))?;
             }
             YMessage::Auth(_) | YMessage::Custom(..) => {
-                log::debug(&format!("ignoring unsupported message from {:?}", conn.id()));
+                log::debug(&format!(
+                    "ignoring unsupported message from {:?}",
+                    conn.id()
+                ));
             }
         }
         Ok(())
@@ -115,7 +123,10 @@ impl YjsRoom {
         if accepted.clients.is_empty() {
             return;
         }
-        room::broadcast(Message::Binary(YMessage::Awareness(accepted).encode_v1()), &[]);
+        room::broadcast(
+            Message::Binary(YMessage::Awareness(accepted).encode_v1()),
+            &[],
+        );
         for owner in owners {
             self.save_presence(&Connection::new(owner));
         }
@@ -133,7 +144,10 @@ impl YjsRoom {
         };
         match saved {
             Ok(()) | Err(RoomError::UnknownConnection(_)) => {}
-            Err(error) => log::warn(&format!("failed to save awareness of {:?}: {error}", conn.id())),
+            Err(error) => log::warn(&format!(
+                "failed to save awareness of {:?}: {error}",
+                conn.id()
+            )),
         }
     }
 
@@ -202,7 +216,10 @@ impl Room for YjsRoom {
     }
 
     fn on_connect(&mut self, conn: &Connection, _req: &ConnectRequest) -> HookResult {
-        send(conn, YMessage::Sync(SyncMessage::SyncStep1(self.doc.state_vector())))?;
+        send(
+            conn,
+            YMessage::Sync(SyncMessage::SyncStep1(self.doc.state_vector())),
+        )?;
         let everyone = self.presence.everyone();
         if !everyone.clients.is_empty() {
             send(conn, YMessage::Awareness(everyone))?;
@@ -225,7 +242,13 @@ impl Room for YjsRoom {
         }
     }
 
-    fn on_close(&mut self, conn: &Connection, _code: u16, _reason: &str, _clean: bool) -> HookResult {
+    fn on_close(
+        &mut self,
+        conn: &Connection,
+        _code: u16,
+        _reason: &str,
+        _clean: bool,
+    ) -> HookResult {
         self.batches.forget(conn.id());
         if let Some(left) = self.presence.remove_connection(conn.id()) {
             room::broadcast(Message::Binary(YMessage::Awareness(left).encode_v1()), &[]);

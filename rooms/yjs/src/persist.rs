@@ -141,7 +141,11 @@ impl Persistence {
 
         let grown = self.log_keys.len() >= MAX_LOG_ENTRIES
             || self.log_bytes >= self.snapshot_bytes.max(MIN_LOG_BYTES);
-        Ok(if grown { Appended::LoggedCompactSoon } else { Appended::Logged })
+        Ok(if grown {
+            Appended::LoggedCompactSoon
+        } else {
+            Appended::Logged
+        })
     }
 
     /// Returns whether the log holds any update (so a compaction would help

@@ -56,7 +56,9 @@ impl Backend for MemoryBackend {
 }
 
 fn bytes(len: usize, seed: u8) -> Vec<u8> {
-    (0..len).map(|i| (i as u8).wrapping_mul(31).wrapping_add(seed)).collect()
+    (0..len)
+        .map(|i| (i as u8).wrapping_mul(31).wrapping_add(seed))
+        .collect()
 }
 
 #[test]
@@ -73,7 +75,10 @@ fn appended_updates_load_in_order_after_the_snapshot() {
     let (mut state, _) = Persistence::load(&backend).expect("load");
     state.compact(&mut backend, b"snapshot").expect("compact");
     for i in 0..20u8 {
-        assert_eq!(state.append(&mut backend, &[i]).expect("append"), Appended::Logged);
+        assert_eq!(
+            state.append(&mut backend, &[i]).expect("append"),
+            Appended::Logged
+        );
     }
 
     let (reloaded, updates) = Persistence::load(&backend).expect("load");
@@ -132,9 +137,13 @@ fn an_update_too_large_for_the_host_is_not_logged() {
 fn compaction_removes_the_log_and_stale_chunks() {
     let mut backend = MemoryBackend::new(1000);
     let (mut state, _) = Persistence::load(&backend).expect("load");
-    state.compact(&mut backend, &bytes(3500, 5)).expect("compact");
+    state
+        .compact(&mut backend, &bytes(3500, 5))
+        .expect("compact");
     for i in 0..300u16 {
-        state.append(&mut backend, &i.to_be_bytes()).expect("append");
+        state
+            .append(&mut backend, &i.to_be_bytes())
+            .expect("append");
     }
     assert!(state.has_log());
 
@@ -155,7 +164,11 @@ fn the_log_asks_for_compaction_once_it_outgrows_the_snapshot() {
         outcomes.push(state.append(&mut backend, b"x").expect("append"));
     }
     assert_eq!(outcomes.last(), Some(&Appended::LoggedCompactSoon));
-    assert!(outcomes[..MAX_LOG_ENTRIES - 1].iter().all(|o| *o == Appended::Logged));
+    assert!(
+        outcomes[..MAX_LOG_ENTRIES - 1]
+            .iter()
+            .all(|o| *o == Appended::Logged)
+    );
 
     // By bytes: a quarter of the minimum at a time, compacting on the fourth.
     let quarter = bytes(MIN_LOG_BYTES / 4, 6);
@@ -166,6 +179,11 @@ fn the_log_asks_for_compaction_once_it_outgrows_the_snapshot() {
         .collect();
     assert_eq!(
         outcomes,
-        [Appended::Logged, Appended::Logged, Appended::Logged, Appended::LoggedCompactSoon]
+        [
+            Appended::Logged,
+            Appended::Logged,
+            Appended::Logged,
+            Appended::LoggedCompactSoon
+        ]
     );
 }

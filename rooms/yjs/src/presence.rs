@@ -68,13 +68,20 @@ impl Presence {
                 self.clients.remove(&id.get());
             } else {
                 let state = Some(Arc::clone(&entry.json));
-                let client = Client { clock: entry.clock, state, owner: owner.clone() };
+                let client = Client {
+                    clock: entry.clock,
+                    state,
+                    owner: owner.clone(),
+                };
                 self.clients.insert(id.get(), client);
             }
             owners.insert(owner);
             accepted.insert(id, entry);
         }
-        (AwarenessUpdate { clients: accepted }, owners.into_iter().collect())
+        (
+            AwarenessUpdate { clients: accepted },
+            owners.into_iter().collect(),
+        )
     }
 
     /// Returns every known state, for a client that joins or asks.
@@ -84,7 +91,10 @@ impl Presence {
             .iter()
             .filter_map(|(id, client)| {
                 let json = Arc::clone(client.state.as_ref()?);
-                let entry = AwarenessUpdateEntry { clock: client.clock, json };
+                let entry = AwarenessUpdateEntry {
+                    clock: client.clock,
+                    json,
+                };
                 Some((ClientID::new(*id), entry))
             })
             .collect();
@@ -99,7 +109,10 @@ impl Presence {
             if client.owner != conn {
                 return true;
             }
-            let entry = AwarenessUpdateEntry { clock: client.clock.wrapping_add(1), json: LEFT.into() };
+            let entry = AwarenessUpdateEntry {
+                clock: client.clock.wrapping_add(1),
+                json: LEFT.into(),
+            };
             left.insert(ClientID::new(*id), entry);
             false
         });
@@ -114,7 +127,11 @@ impl Presence {
             .iter()
             .filter(|(_, client)| client.owner == conn)
             .map(|(id, client)| {
-                let state = client.state.as_deref().filter(|_| with_states).map(str::to_owned);
+                let state = client
+                    .state
+                    .as_deref()
+                    .filter(|_| with_states)
+                    .map(str::to_owned);
                 (*id, client.clock, state)
             })
             .collect();
@@ -130,7 +147,11 @@ impl Presence {
             return false;
         };
         for (id, clock, state) in saved.clients {
-            let client = Client { clock, state: state.map(Arc::from), owner: conn.to_owned() };
+            let client = Client {
+                clock,
+                state: state.map(Arc::from),
+                owner: conn.to_owned(),
+            };
             self.clients.insert(id, client);
         }
         true

@@ -6,7 +6,10 @@ fn update(entries: &[(u64, u32, &str)]) -> AwarenessUpdate {
     let clients = entries
         .iter()
         .map(|(id, clock, json)| {
-            let entry = AwarenessUpdateEntry { clock: *clock, json: (*json).into() };
+            let entry = AwarenessUpdateEntry {
+                clock: *clock,
+                json: (*json).into(),
+            };
             (ClientID::new(*id), entry)
         })
         .collect();
