@@ -9,6 +9,7 @@ use crate::config::{Config, PartyConfig};
 use crate::server::Server;
 use crate::telemetry::{self, LogFormat};
 use crate::tools;
+use crate::tools::scaffold::Lang;
 
 /// A self-hosted server for real-time rooms whose logic is a WebAssembly
 /// component.
@@ -29,7 +30,8 @@ enum Command {
     Serve(ServeArgs),
     /// Upload a room component to a running host as a party's next version.
     Deploy(DeployArgs),
-    /// Create a Rust room crate on partyhost-guest that builds and runs as is.
+    /// Create a room project (Rust, TypeScript or Python) that builds and
+    /// runs as is.
     New(NewArgs),
     /// Serve the room crates under a folder, rebuilding and hot-swapping each
     /// one when its files change.
@@ -57,6 +59,9 @@ struct NewArgs {
     /// The folder to create it in.
     #[arg(long, default_value = ".")]
     dir: PathBuf,
+    /// The language to write the room in.
+    #[arg(long, value_enum, default_value = "rust")]
+    lang: Lang,
 }
 
 #[derive(Debug, Args)]
@@ -105,13 +110,21 @@ pub fn main() -> anyhow::Result<()> {
         Command::Serve(args) => runtime.block_on(serve(args)),
         Command::Deploy(args) => runtime.block_on(deploy(args)),
         Command::New(args) => {
-            let dir = tools::scaffold::create(&args.name, &args.dir)?;
+            let dir = tools::scaffold::create(&args.name, &args.dir, args.lang)?;
             println!("created room {:?} in {}", args.name, dir.display());
-            println!(
-                "build it:  cd {} && cargo build --target wasm32-wasip2 --release",
-                dir.display()
-            );
-            println!("serve it:  partyhost dev --rooms {}", args.dir.display());
+            let build = tools::scaffold::build_hint(args.lang);
+            println!("build it:  cd {} && {build}", dir.display());
+            match args.lang {
+                Lang::Rust => println!("serve it:  partyhost dev --rooms {}", args.dir.display()),
+                Lang::Js | Lang::Python => {
+                    let wasm = dir.join("room.wasm");
+                    println!(
+                        "serve it:  partyhost serve --party {}={}",
+                        args.name,
+                        wasm.display()
+                    );
+                }
+            }
             Ok(())
         }
         Command::Dev(args) => runtime.block_on(async {

@@ -20,6 +20,8 @@ use tokio::net::TcpStream;
 use tokio_tungstenite::tungstenite::Message;
 use tokio_tungstenite::{MaybeTlsStream, WebSocketStream, connect_async};
 
+use crate::guest_builds::{build_js_room, build_python_room};
+
 /// How long any one test may run before it fails.
 pub const TEST_TIMEOUT: Duration = Duration::from_secs(120);
 
@@ -51,6 +53,9 @@ pub struct Rooms {
     pub hostile: PathBuf,
     /// The collaborative Yjs document room.
     pub yjs: PathBuf,
+    /// The rooms written in other languages, by party name (`reaction-js`,
+    /// ...), built with their SDK's build command.
+    pub guests: Vec<(&'static str, PathBuf)>,
 }
 
 /// Builds the test rooms once per test run and returns their paths.
@@ -58,6 +63,16 @@ pub fn rooms() -> &'static Rooms {
     static ROOMS: OnceLock<Rooms> = OnceLock::new();
     ROOMS.get_or_init(|| {
         let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+        // The other languages build while cargo does.
+        let guests = std::thread::spawn({
+            let root = root.clone();
+            move || {
+                vec![
+                    ("reaction-js", build_js_room(&root, "reaction-js")),
+                    ("reaction-py", build_python_room(&root, "reaction-py")),
+                ]
+            }
+        });
         let output = Command::new(env!("CARGO"))
             .current_dir(&root)
             .args(["build", "--profile", "guest", "--target", "wasm32-wasip2"])
@@ -86,8 +101,16 @@ pub fn rooms() -> &'static Rooms {
             probe: find("storage_probe"),
             hostile: find("hostile"),
             yjs: find("yjs"),
+            guests: guests.join().expect("the guest room builds finished"),
         }
     })
+}
+
+/// Returns the compiled-module folder every test host shares, so that a
+/// large guest (a 12 MB JavaScript room) compiles once per test run, not
+/// once per test.
+fn compile_cache() -> PathBuf {
+    Path::new(env!("CARGO_TARGET_TMPDIR")).join("compile-cache")
 }
 
 /// A temp dir holding one host's config and data, across restarts.
@@ -133,16 +156,18 @@ impl TestEnv {
             (extra, "")
         };
         let config = format!(
-            "admin_token = {ADMIN_TOKEN:?}\n{top}\n\
+            "admin_token = {ADMIN_TOKEN:?}\ncompile_cache = {cache:?}\n{top}\n\
              [parties.main]\ncomponent = {reaction:?}\n\
              [parties.reaction]\ncomponent = {reaction:?}\n\
              [parties.probe]\ncomponent = {probe:?}\nvars = {{ GREETING = \"hello\" }}\n\
              [parties.hostile]\ncomponent = {hostile:?}\n\
-             [parties.yjs]\ncomponent = {yjs:?}\n{tables}\n",
+             [parties.yjs]\ncomponent = {yjs:?}\n{guests}{tables}\n",
+            cache = compile_cache(),
             reaction = rooms.reaction,
             probe = rooms.probe,
             hostile = rooms.hostile,
             yjs = rooms.yjs,
+            guests = guest_parties(&rooms.guests),
         );
         let path = self.dir.path().join("partyhost.toml");
         std::fs::write(&path, config).expect("write config");
@@ -178,6 +203,14 @@ impl TestEnv {
             log: log_path,
         }
     }
+}
+
+/// Returns a `[parties.<name>]` table for each room in another language.
+fn guest_parties(guests: &[(&str, PathBuf)]) -> String {
+    guests
+        .iter()
+        .map(|(party, component)| format!("[parties.{party}]\ncomponent = {component:?}\n"))
+        .collect()
 }
 
 fn unique() -> u64 {

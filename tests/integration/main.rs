@@ -7,6 +7,7 @@ mod before;
 mod context;
 mod crash;
 mod deploy;
+mod guest_builds;
 mod harness;
 mod hibernation;
 mod hostile;

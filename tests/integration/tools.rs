@@ -175,3 +175,105 @@ async fn new_scaffolds_a_room_that_dev_serves_rebuilds_and_swaps() {
     })
     .await;
 }
+
+/// Runs `program args` in `dir` and panics with its output if it fails.
+fn run_in(dir: &Path, program: &str, args: &[&str]) {
+    let output = Command::new(program)
+        .args(args)
+        .current_dir(dir)
+        .output()
+        .unwrap_or_else(|e| panic!("failed to run {program}: {e}"));
+    assert!(
+        output.status.success(),
+        "{program} {args:?} failed:\n{}\n{}",
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr)
+    );
+}
+
+#[tokio::test]
+async fn new_scaffolds_a_js_room_that_builds_with_its_documented_command() {
+    timed_for(Duration::from_secs(300), async {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let made = partyhost()
+            .args(["new", "chat", "--lang", "js", "--dir"])
+            .arg(dir.path())
+            .output()
+            .expect("new");
+        let printed = String::from_utf8_lossy(&made.stdout);
+        assert!(
+            made.status.success(),
+            "{}",
+            String::from_utf8_lossy(&made.stderr)
+        );
+        assert!(
+            printed.contains("npm install && npm run build"),
+            "{printed}"
+        );
+
+        // The build command the scaffold prints, run as a user would.
+        let project = dir.path().join("chat");
+        run_in(&project, "npm", &["install", "--no-audit", "--no-fund"]);
+        run_in(&project, "npm", &["run", "build"]);
+
+        let component = project.join("room.wasm");
+        let env = TestEnv::with_config(&format!("[parties.chat]\ncomponent = {component:?}\n"));
+        let host = env.start().await;
+        let mut client = host.connect("/parties/chat/r?_pk=me").await;
+        assert_eq!(client.next().await, Some(Message::text("hello from chat")));
+        client.send_text("hi").await;
+        assert_eq!(client.next().await, Some(Message::text("me: hi")));
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn new_scaffolds_a_python_room_that_builds_with_its_documented_command() {
+    timed_for(Duration::from_secs(300), async {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let made = partyhost()
+            .args(["new", "chat", "--lang", "python", "--dir"])
+            .arg(dir.path())
+            .output()
+            .expect("new");
+        let printed = String::from_utf8_lossy(&made.stdout);
+        let stderr = String::from_utf8_lossy(&made.stderr);
+        assert!(made.status.success(), "{stderr}");
+        assert!(printed.contains("./build.sh"), "{printed}");
+
+        // The printed build command, with the componentize-py that .ci/run
+        // installed instead of a fresh venv (which would download it again).
+        let project = dir.path().join("chat");
+        let python =
+            Path::new(env!("CARGO_MANIFEST_DIR")).join("../guest-sdk/python/.venv/bin/python");
+        let built = Command::new("./build.sh")
+            .current_dir(&project)
+            .env("PARTYHOST_PYTHON", &python)
+            .output()
+            .expect("run build.sh");
+        let log = String::from_utf8_lossy(&built.stderr);
+        assert!(built.status.success(), "build.sh failed:\n{log}");
+
+        let component = project.join("room.wasm");
+        let env = TestEnv::with_config(&format!("[parties.chat]\ncomponent = {component:?}\n"));
+        let host = env.start().await;
+        let mut client = host.connect("/parties/chat/r?_pk=me").await;
+        assert_eq!(client.next().await, Some(Message::text("hello from chat")));
+        client.send_text("hi").await;
+        assert_eq!(client.next().await, Some(Message::text("me: hi")));
+    })
+    .await;
+}
+
+#[test]
+fn new_refuses_an_unknown_language() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let made = partyhost()
+        .args(["new", "chat", "--lang", "cobol", "--dir"])
+        .arg(dir.path())
+        .output()
+        .expect("new");
+    assert!(!made.status.success());
+    assert!(String::from_utf8_lossy(&made.stderr).contains("cobol"));
+    assert!(!dir.path().join("chat").exists());
+}

@@ -1,9 +1,26 @@
-//! `partyhost new`: a Rust room crate on `partyhost-guest` that builds and
-//! runs as it is.
+//! `partyhost new`: a room project that builds and runs as it is, in Rust
+//! (a crate on `partyhost-guest`), TypeScript (see [`scaffold_js`]) or
+//! Python (see [`scaffold_py`]).
+//!
+//! [`scaffold_js`]: super::scaffold_js
+//! [`scaffold_py`]: super::scaffold_py
 
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context as _, bail};
+
+use super::{scaffold_js, scaffold_py};
+
+/// The language a new room is written in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Lang {
+    /// A Rust crate on `partyhost-guest`.
+    Rust,
+    /// A TypeScript npm project on the JS SDK (`guest-sdk/js`).
+    Js,
+    /// A Python project on the Python SDK (`guest-sdk/python`).
+    Python,
+}
 
 /// Package names the partyhost workspace already uses.
 const WORKSPACE_PACKAGES: &[&str] = &[
@@ -19,8 +36,33 @@ const WORKSPACE_PACKAGES: &[&str] = &[
 /// Where this build of partyhost found the guest SDK.
 const SDK_DIR: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../guest-sdk");
 
-/// Creates the room crate `name` in `parent`; returns its folder.
-pub fn create(name: &str, parent: &Path) -> anyhow::Result<PathBuf> {
+/// Creates the room project `name` in `lang` in `parent`; returns its
+/// folder.
+pub fn create(name: &str, parent: &Path, lang: Lang) -> anyhow::Result<PathBuf> {
+    check_name(name)?;
+    let dir = parent.join(name);
+    if dir.exists() {
+        bail!("{dir:?} already exists");
+    }
+    match lang {
+        Lang::Rust => create_rust(name, parent, &dir)?,
+        Lang::Js => scaffold_js::create(name, &dir)?,
+        Lang::Python => scaffold_py::create(name, &dir)?,
+    }
+    Ok(dir)
+}
+
+/// Returns how to build a project made by [`create`], as shell commands run
+/// in its folder.
+pub fn build_hint(lang: Lang) -> &'static str {
+    match lang {
+        Lang::Rust => "cargo build --target wasm32-wasip2 --release",
+        Lang::Js => scaffold_js::BUILD_HINT,
+        Lang::Python => scaffold_py::BUILD_HINT,
+    }
+}
+
+fn check_name(name: &str) -> anyhow::Result<()> {
     let valid = !name.is_empty()
         && name.len() <= 64
         && name.starts_with(|c: char| c.is_ascii_lowercase())
@@ -30,10 +72,10 @@ pub fn create(name: &str, parent: &Path) -> anyhow::Result<PathBuf> {
     if !valid {
         bail!("room name {name:?} must start with a lowercase letter and hold only a-z, 0-9, '-'");
     }
-    let dir = parent.join(name);
-    if dir.exists() {
-        bail!("{dir:?} already exists");
-    }
+    Ok(())
+}
+
+fn create_rust(name: &str, parent: &Path, dir: &Path) -> anyhow::Result<()> {
     let sdk = Path::new(SDK_DIR)
         .canonicalize()
         .context("failed to find partyhost's guest-sdk (partyhost new needs its checkout)")?;
@@ -53,7 +95,7 @@ pub fn create(name: &str, parent: &Path) -> anyhow::Result<PathBuf> {
     std::fs::write(dir.join("Cargo.toml"), manifest(name, &sdk, standalone))?;
     std::fs::write(dir.join("src/lib.rs"), room_source(name))?;
     std::fs::write(dir.join(".gitignore"), "/target/\n")?;
-    Ok(dir)
+    Ok(())
 }
 
 fn manifest(name: &str, sdk: &Path, standalone: bool) -> String {
