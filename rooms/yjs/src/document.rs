@@ -35,6 +35,12 @@ pub struct Document {
     changes: Arc<Mutex<Vec<Vec<u8>>>>,
 }
 
+impl Default for Document {
+    fn default() -> Self {
+        Document::new()
+    }
+}
+
 impl Document {
     /// Makes an empty document.
     pub fn new() -> Self {
