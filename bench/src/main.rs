@@ -74,7 +74,8 @@ async fn main() -> anyhow::Result<()> {
             let (report, complete) = load::run::run(args, &binary).await?;
             println!("{}", serde_json::to_string_pretty(&report)?);
             if !complete {
-                bail!("deliveries are missing: see \"deliveries\" and \"errors\" above");
+                eprintln!("error: deliveries are missing: see \"deliveries\" and \"errors\"");
+                std::process::exit(1);
             }
             return Ok(());
         }

@@ -23,14 +23,11 @@ struct Cli {
     listen: String,
 }
 
-/// Frames a socket may have queued before it is dropped as too slow.
-const QUEUE_FRAMES: usize = 4096;
-
 /// One room: its counts and the queue of every connection in it.
 #[derive(Default)]
 struct Room {
     counts: BTreeMap<String, u64>,
-    members: HashMap<u64, mpsc::Sender<Message>>,
+    members: HashMap<u64, mpsc::UnboundedSender<Message>>,
 }
 
 /// Every room, by path.
@@ -66,14 +63,14 @@ async fn serve(stream: TcpStream, rooms: Rooms, id: u64) {
     };
     let config = WebSocketConfig::default()
         .read_buffer_size(1024)
-        .write_buffer_size(0);
+        .write_buffer_size(8 * 1024);
     let Ok(ws) =
         tokio_tungstenite::accept_hdr_async_with_config(stream, remember_path, Some(config)).await
     else {
         return;
     };
     let (mut sink, mut source) = ws.split();
-    let (queue, mut outbound) = mpsc::channel(QUEUE_FRAMES);
+    let (queue, mut outbound) = mpsc::unbounded_channel();
     join(&rooms, &path, id, queue);
 
     let writer = async {
@@ -102,10 +99,10 @@ async fn serve(stream: TcpStream, rooms: Rooms, id: u64) {
 }
 
 /// Adds a connection to its room and greets it with the counts.
-fn join(rooms: &Rooms, path: &str, id: u64, queue: mpsc::Sender<Message>) {
+fn join(rooms: &Rooms, path: &str, id: u64, queue: mpsc::UnboundedSender<Message>) {
     let mut rooms = rooms.lock().unwrap_or_else(|e| e.into_inner());
     let room = rooms.entry(path.to_owned()).or_default();
-    let _ = queue.try_send(Message::Text(counts_message(&room.counts)));
+    let _ = queue.send(Message::Text(counts_message(&room.counts)));
     room.members.insert(id, queue);
 }
 
@@ -131,17 +128,17 @@ fn react(rooms: &Rooms, path: &str, id: u64, text: &str) {
     };
     *room.counts.entry(kind).or_default() += 1;
     let message = Message::Text(counts_message(&room.counts));
-    // Encoded once; each queue gets a cheap clone of the same bytes. A queue
-    // that is full belongs to a client too slow to keep up: drop it.
+    // Encoded once; each queue gets a cheap clone of the same bytes. Queues
+    // are unbounded: this server is the limit, not a production server.
     room.members
-        .retain(|_, queue| queue.try_send(message.clone()).is_ok());
+        .retain(|_, queue| queue.send(message.clone()).is_ok());
 }
 
 fn reply_error(rooms: &Rooms, path: &str, id: u64, reason: &str) {
     let rooms = rooms.lock().unwrap_or_else(|e| e.into_inner());
     if let Some(queue) = rooms.get(path).and_then(|room| room.members.get(&id)) {
         let text = serde_json::json!({"type": "error", "error": reason}).to_string();
-        let _ = queue.try_send(Message::text(text));
+        let _ = queue.send(Message::text(text));
     }
 }
 

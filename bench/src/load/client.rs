@@ -108,25 +108,25 @@ pub async fn connect(spec: &Spec) -> anyhow::Result<(Socket, Counts)> {
 }
 
 /// Waits for the start, reading (and answering pings) meanwhile; returns
-/// the counts as they stand at the start, or `None` if told to close.
+/// whether to go on (false: told to close).
+///
+/// The greeting's counts stay the baseline: no reaction is sent before the
+/// start, and a count message read here may already hold another client's
+/// first reactions if this client sees the start late.
 pub async fn wait_for_go(
     ws: &mut Socket,
-    mut counts: Counts,
     phase: &mut watch::Receiver<Phase>,
-) -> anyhow::Result<Option<Counts>> {
+) -> anyhow::Result<bool> {
     loop {
         match *phase.borrow_and_update() {
-            Phase::Go => return Ok(Some(counts)),
-            Phase::Close => return Ok(None),
+            Phase::Go => return Ok(true),
+            Phase::Close => return Ok(false),
             Phase::Connect => {}
         }
         tokio::select! {
             changed = phase.changed() => changed.context("worker gone")?,
             message = ws.next() => {
-                let message = message.context("closed before the start")??;
-                if let Some(latest) = parse_counts(&message) {
-                    counts = latest;
-                }
+                message.context("closed before the start")??;
             }
         }
     }

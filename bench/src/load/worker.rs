@@ -143,14 +143,15 @@ async fn drive(
     };
     let _ = events.send(Event::Connected(Ok(())));
 
-    let baseline = match client::wait_for_go(&mut ws, counts, &mut phase).await {
-        Ok(Some(baseline)) => baseline,
-        Ok(None) => return,
+    let baseline = counts;
+    match client::wait_for_go(&mut ws, &mut phase).await {
+        Ok(true) => {}
+        Ok(false) => return,
         Err(e) => {
             let _ = events.send(Event::Measured(failed(&spec, e)));
             return;
         }
-    };
+    }
     let (ws, outcome) = client::measure(ws, &spec, baseline).await;
     let _ = events.send(Event::Measured(outcome));
     client::hold(ws, &mut phase).await;
