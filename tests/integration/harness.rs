@@ -53,6 +53,8 @@ pub struct Rooms {
     pub hostile: PathBuf,
     /// The collaborative Yjs document room.
     pub yjs: PathBuf,
+    /// The lobby example, which reaction rooms report to.
+    pub lobby: PathBuf,
     /// The rooms written in other languages, by party name (`reaction-js`,
     /// ...), built with their SDK's build command.
     pub guests: Vec<(&'static str, PathBuf)>,
@@ -78,6 +80,7 @@ pub fn rooms() -> &'static Rooms {
             .args(["build", "--profile", "guest", "--target", "wasm32-wasip2"])
             .args(["-p", "reaction", "-p", "storage-probe", "-p", "hostile"])
             .args(["-p", "yjs"])
+            .args(["-p", "lobby"])
             .args(["--message-format", "json-render-diagnostics"])
             .stderr(Stdio::inherit())
             .output()
@@ -101,6 +104,7 @@ pub fn rooms() -> &'static Rooms {
             probe: find("storage_probe"),
             hostile: find("hostile"),
             yjs: find("yjs"),
+            lobby: find("lobby"),
             guests: guests.join().expect("the guest room builds finished"),
         }
     })

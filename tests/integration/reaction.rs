@@ -2,11 +2,12 @@
 //! behaviour is one test body, run once per party in [`reaction_tests!`].
 
 use std::collections::BTreeMap;
+use std::path::PathBuf;
 
 use serde_json::{Value, json};
 use tokio_tungstenite::tungstenite::Message;
 
-use crate::harness::{Client, TestEnv, get};
+use crate::harness::{Client, TestEnv, get, rooms};
 
 fn reaction(kind: &str) -> Value {
     json!({"type": "reaction", "kind": kind})
@@ -43,7 +44,19 @@ reaction_tests!(
     malformed_message_gets_an_error_and_the_room_goes_on,
     counts_survive_a_graceful_restart,
     a_burst_delivers_every_broadcast_in_order,
+    counts_are_reported_to_the_lobby,
 );
+
+/// Returns the component that serves `party` in the test config.
+fn component_of(party: &str) -> PathBuf {
+    if party == "reaction" {
+        return rooms().reaction.clone();
+    }
+    let guest = rooms().guests.iter().find(|(name, _)| *name == party);
+    guest
+        .map(|(_, path)| path.clone())
+        .expect("a reaction party")
+}
 
 /// Reads messages until the counts equal `expected`.
 async fn wait_for_counts(client: &mut Client, expected: &Value) {
@@ -216,4 +229,34 @@ async fn a_burst_delivers_every_broadcast_in_order(party: &str) {
             );
         }
     }
+}
+
+async fn counts_are_reported_to_the_lobby(party: &str) {
+    let tables = format!(
+        "[parties.lobby]\ncomponent = {lobby:?}\n\
+         [parties.talks]\ncomponent = {room:?}\nvars = {{ LOBBY = \"lobby/main\" }}\n",
+        lobby = rooms().lobby,
+        room = component_of(party),
+    );
+    let env = TestEnv::with_config(&tables);
+    let host = env.start().await;
+    let mut lobby = host.connect("/parties/lobby/main").await;
+    assert_eq!(
+        lobby.next_json().await,
+        json!({"type": "talks", "talks": []})
+    );
+
+    let mut client = host.connect("/parties/talks/t1").await;
+    client.next_json().await;
+    for kind in ["heart", "heart", "clap"] {
+        client.send_json(&reaction(kind)).await;
+    }
+    wait_for_counts(&mut client, &json!({"heart": 2, "clap": 1})).await;
+
+    // One report follows the burst, naming the reporting room.
+    let listed = lobby.next_json_where(|v| v["talks"][0]["total"] == 3).await;
+    assert_eq!(
+        listed["talks"],
+        json!([{"party": "talks", "room": "t1", "counts": {"clap": 1, "heart": 2}, "total": 3}])
+    );
 }

@@ -12,7 +12,13 @@ export type HostErrorKind =
   | "unknown-connection"
   | "state-too-large"
   | "invalid-close"
-  | "invalid-tags";
+  | "invalid-tags"
+  | "unknown-party"
+  | "invalid-room"
+  | "cycle"
+  | "too-large"
+  | "timeout"
+  | "unavailable";
 
 /** A storage or room call that the host refused; `kind` says why. */
 export class HostError extends Error {
@@ -45,6 +51,18 @@ function describe(kind: string, detail: unknown): string {
       return `no open connection has id ${JSON.stringify(detail)}`;
     case "backend":
       return `storage backend error: ${detail}`;
+    case "unknown-party":
+      return `no party is named ${JSON.stringify(detail)}`;
+    case "invalid-room":
+      return `invalid room id ${JSON.stringify(detail)}`;
+    case "cycle":
+      return "the target is waiting on this call (a cycle), or the call chain is too deep";
+    case "too-large":
+      return `the request body is larger than ${detail} bytes`;
+    case "timeout":
+      return `no answer within ${detail} ms`;
+    case "unavailable":
+      return `the target cannot take calls: ${detail}`;
     default:
       return detail === undefined ? kind : `${kind} (${String(detail)})`;
   }

@@ -10,6 +10,7 @@
 //   }
 
 export { Connection, type OutgoingMessage } from "./connection.js";
+export type { CallInit, PartyStub, RoomStub } from "./parties.js";
 export { HostError, type HostErrorKind } from "./errors.js";
 export { Room, hostLog as log } from "./room.js";
 export { Storage, type ListOptions } from "./storage.js";

@@ -5,12 +5,15 @@
 import * as ctx from "partyhost:room/context@0.1.0";
 import { log } from "partyhost:room/log@0.1.0";
 import { Connection, type OutgoingMessage, toWitMessage } from "./connection.js";
+import { type PartyStub, partiesMap } from "./parties.js";
 import { Storage } from "./storage.js";
 
 /** A room: what `this.room` is in a server class. */
 export class Room {
   /** The room's durable storage. */
   readonly storage = new Storage();
+  /** Other rooms on this host: `context.parties.<party>.get(<room>)`. */
+  readonly context: { parties: Record<string, PartyStub> } = { parties: partiesMap() };
   #id: string | undefined;
   #name: string | undefined;
   #env: Record<string, string> | undefined;

@@ -62,3 +62,26 @@ declare module "partyhost:room/log@0.1.0" {
   export type Level = "trace" | "debug" | "info" | "warn" | "error";
   export function log(level: Level, message: string): void;
 }
+
+declare module "partyhost:room/parties@0.1.0" {
+  /** Why a call got no answer (`call-error` in the WIT). */
+  export type CallError =
+    | { tag: "unknown-party"; val: string }
+    | { tag: "invalid-room"; val: string }
+    | { tag: "cycle" }
+    | { tag: "too-large"; val: number }
+    | { tag: "timeout"; val: number }
+    | { tag: "unavailable"; val: string };
+  export interface HttpRequest {
+    method: string;
+    url: string;
+    headers: Array<[string, string]>;
+    body: Uint8Array;
+  }
+  export interface HttpResponse {
+    status: number;
+    headers: Array<[string, string]>;
+    body: Uint8Array;
+  }
+  export function call(party: string, room: string, request: HttpRequest): HttpResponse;
+}

@@ -11,7 +11,9 @@
 // `people` is the number of distinct connection ids with an open socket. A
 // join or leave is broadcast at once while the room has at most SMALL_ROOM
 // people; past that at most once per COALESCE_MS, the alarm sending the last
-// change of a window.
+// change of a window. With the party variable LOBBY = "<party>/<room>",
+// the counts are reported to that lobby room (see rooms/lobby) by a
+// room-to-room call from the alarm, once per burst of reactions.
 
 import type * as Party from "partyhost";
 
@@ -20,6 +22,7 @@ const MAX_KIND_BYTES = 64;
 const MAX_KINDS = 100;
 const SMALL_ROOM = 50;
 const COALESCE_MS = 250;
+const REPORT_DELAY_MS = 250;
 
 const encoder = new TextEncoder();
 
@@ -56,6 +59,8 @@ export default class ReactionServer implements Party.Server {
   sockets: Map<string, number> | null = null;
   lastBroadcastMs = 0;
   alarmPending = false;
+  /** The lobby room this room reports to, if its party names one. */
+  lobby: Party.RoomStub | null = null;
 
   constructor(readonly room: Party.Room) {}
 
@@ -67,6 +72,15 @@ export default class ReactionServer implements Party.Server {
         this.counts.set(kind, count as number);
       } else {
         console.warn(`ignoring stored count ${JSON.stringify(key)}: not a valid count`);
+      }
+    }
+    const target = this.room.env.LOBBY;
+    if (target !== undefined) {
+      const [party, room, ...rest] = target.split("/");
+      if (party && room && rest.length === 0) {
+        this.lobby = this.room.context.parties[party].get(room);
+      } else {
+        console.warn(`ignoring LOBBY ${JSON.stringify(target)}: expected <party>/<room>`);
       }
     }
   }
@@ -89,8 +103,13 @@ export default class ReactionServer implements Party.Server {
   }
 
   async onAlarm() {
-    this.alarmPending = false;
-    this.broadcastCounts();
+    // The one alarm also serves lobby reports: only a pending presence
+    // change is broadcast, and a retried alarm does not repeat it.
+    if (this.alarmPending) {
+      this.alarmPending = false;
+      this.broadcastCounts();
+    }
+    if (this.lobby) await this.report(this.lobby);
   }
 
   async onMessage(message: string | ArrayBuffer, sender: Party.Connection) {
@@ -103,6 +122,10 @@ export default class ReactionServer implements Party.Server {
       return;
     }
     this.broadcastCounts();
+    // The first reaction of a burst schedules the lobby report.
+    if (this.lobby && (await this.room.storage.getAlarm()) === null) {
+      await this.room.storage.setAlarm(Date.now() + REPORT_DELAY_MS);
+    }
   }
 
   async onRequest(request: Party.Request) {
@@ -132,6 +155,23 @@ export default class ReactionServer implements Party.Server {
     this.counts.set(kind, next);
   }
 
+  /** Sends the counts to the lobby; a failure fails the alarm, which the
+   * host retries with backoff. */
+  async report(lobby: Party.RoomStub) {
+    const answer = await lobby.fetch("/report", {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({ counts: this.sortedCounts() }),
+    });
+    if (answer.status >= 300) {
+      throw new Error(`lobby answered ${answer.status}: ${await answer.text()}`);
+    }
+  }
+
+  sortedCounts(): Record<string, number> {
+    return Object.fromEntries([...this.counts].sort(([a], [b]) => (a < b ? -1 : 1)));
+  }
+
   /** The tally of open sockets by id, learnt from the host once. */
   tally(): Map<string, number> {
     if (this.sockets === null) {
@@ -144,8 +184,7 @@ export default class ReactionServer implements Party.Server {
   }
 
   countsMessage(): string {
-    const counts = Object.fromEntries([...this.counts].sort(([a], [b]) => (a < b ? -1 : 1)));
-    return JSON.stringify({ type: "counts", counts, people: this.tally().size });
+    return JSON.stringify({ type: "counts", counts: this.sortedCounts(), people: this.tally().size });
   }
 
   broadcastCounts() {
