@@ -1,11 +1,13 @@
 //! The `yjs` room with the unmodified `y-partykit` provider (Yjs from npm,
 //! run by Node): providers converge, and the document comes back after a
 //! host restart, after hibernation, and when it is larger than one storage
-//! value.
+//! value; awareness survives hibernation.
 
+use std::process::Stdio;
 use std::time::Duration;
 
 use serde_json::Value;
+use tokio::io::{AsyncBufReadExt as _, AsyncWriteExt as _, BufReader};
 
 use crate::harness::{Host, TestEnv, get, timed};
 use crate::partysocket::node_dir;
@@ -133,6 +135,40 @@ async fn snapshot_chunks_follow_a_lower_value_limit() {
         let host = env.start().await;
         let read = providers(&host, &["read", "small-values"]).await;
         assert_eq!(read["sha256"], written["sha256"]);
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn awareness_survives_hibernation() {
+    timed(async {
+        let env = TestEnv::with_config("[limits]\nhibernate_after_ms = 500\n");
+        let host = env.start().await;
+
+        // The stayer announces itself and stays connected, without renewals.
+        let mut child = tokio::process::Command::new("node")
+            .arg("yjs-providers.mjs")
+            .arg(host.addr.to_string())
+            .args(["presence", "lounge"])
+            .current_dir(node_dir())
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::inherit())
+            .kill_on_drop(true)
+            .spawn()
+            .expect("node runs");
+        let stdout = child.stdout.take().expect("piped stdout");
+        let mut lines = BufReader::new(stdout).lines();
+        let ready = lines.next_line().await.expect("read stdout");
+        assert_eq!(ready.as_deref(), Some(r#"{"ready":true}"#));
+
+        // Once the room sleeps, a newcomer must still learn of the stayer.
+        wait_until_asleep(&host, "lounge").await;
+        let mut stdin = child.stdin.take().expect("piped stdin");
+        stdin.write_all(b"join\n").await.expect("write stdin");
+        let result = lines.next_line().await.expect("read stdout");
+        assert_eq!(result.as_deref(), Some(r#"{"sawStayer":true}"#));
+        assert!(child.wait().await.expect("wait").success());
     })
     .await;
 }

@@ -11,7 +11,12 @@
 //                         prints {length, sha256}
 //   read <room>           a new provider joins and syncs; prints
 //                         {text, length, sha256} (text only when short)
+//   presence <room>       a provider "stayer" joins, prints {"ready":true},
+//                         waits for a line on stdin, then a second provider
+//                         joins and must learn of "stayer" from the room;
+//                         prints {sawStayer}
 import { createHash } from "node:crypto";
+import { createInterface } from "node:readline";
 import WebSocket from "ws";
 import * as Y from "yjs";
 import YPartyKitProvider from "y-partykit/provider";
@@ -104,6 +109,25 @@ async function read() {
   await finish([c], result);
 }
 
+async function presence() {
+  const a = await join("stayer");
+  // Stop the stayer's renewals (every 15 s): the newcomer can then learn of
+  // it only from what the room kept.
+  clearInterval(a.provider.awareness._checkInterval);
+  console.log(JSON.stringify({ ready: true }));
+  const lines = createInterface({ input: process.stdin });
+  await new Promise((resolve) => lines.once("line", resolve));
+  lines.close();
+
+  const b = await join("newcomer");
+  const seen = () => [...b.provider.awareness.getStates().values()].some((s) => s.user === "stayer");
+  await new Promise((resolve) => {
+    if (seen()) return resolve();
+    b.provider.awareness.on("change", () => seen() && resolve());
+  });
+  await finish([a, b], { sawStayer: true });
+}
+
 switch (mode) {
   case "edit":
     await edit(Number(arg ?? 20));
@@ -113,6 +137,9 @@ switch (mode) {
     break;
   case "read":
     await read();
+    break;
+  case "presence":
+    await presence();
     break;
   default:
     fail(`unknown mode ${mode}`);
