@@ -49,10 +49,12 @@ impl Rejection {
 #[derive(Debug, Serialize)]
 #[serde(tag = "type", rename_all = "lowercase")]
 pub enum Outgoing<'a> {
-    /// Every count, by kind.
+    /// Every count, by kind, and how many people are in the room.
     Counts {
         /// The counts.
         counts: &'a BTreeMap<String, u64>,
+        /// The number of distinct connection ids with an open socket.
+        people: usize,
     },
     /// Why the client's last message was not counted.
     Error {
@@ -126,10 +128,12 @@ impl Counts {
         self.by_kind.insert(kind, count);
     }
 
-    /// Returns the message that tells clients every count.
-    pub fn message(&self) -> Outgoing<'_> {
+    /// Returns the message that tells clients every count and the number of
+    /// `people` in the room.
+    pub fn message(&self, people: usize) -> Outgoing<'_> {
         Outgoing::Counts {
             counts: &self.by_kind,
+            people,
         }
     }
 }
@@ -189,8 +193,8 @@ mod tests {
         ];
         let (counts, invalid) = Counts::load(entries);
         assert_eq!(
-            json(&counts.message()),
-            r#"{"type":"counts","counts":{"heart":3}}"#
+            json(&counts.message(2)),
+            r#"{"type":"counts","counts":{"heart":3},"people":2}"#
         );
         assert_eq!(invalid, vec!["count:clap".to_owned(), "count:".to_owned()]);
     }
@@ -208,7 +212,10 @@ mod tests {
     #[test]
     fn empty_counts_are_an_empty_object() {
         let counts = Counts::default();
-        assert_eq!(json(&counts.message()), r#"{"type":"counts","counts":{}}"#);
+        assert_eq!(
+            json(&counts.message(0)),
+            r#"{"type":"counts","counts":{},"people":0}"#
+        );
     }
 
     #[test]
