@@ -3,6 +3,7 @@
 //! and targets only 127.0.0.1.
 
 mod host;
+mod langs;
 mod load;
 mod procstat;
 
@@ -43,6 +44,9 @@ enum Command {
         #[arg(long, default_value_t = 500)]
         rooms: usize,
     },
+    /// What a room component costs per language: compile, cached load,
+    /// wake and per-message times.
+    Langs(langs::LangsArgs),
     /// Rooms of clients sending reactions to a server; prints a JSON report
     /// and fails if any delivery is missing.
     Load(load::LoadArgs),
@@ -70,6 +74,7 @@ async fn main() -> anyhow::Result<()> {
     let report = match cli.command {
         Command::Idle { connections } => idle(&binary, connections.min(16_000)).await?,
         Command::Wake { rooms } => wake(&binary, rooms.min(5_000)).await?,
+        Command::Langs(args) => langs::run(&binary, args).await?,
         Command::Load(args) => {
             let (report, complete) = load::run::run(args, &binary).await?;
             println!("{}", serde_json::to_string_pretty(&report)?);
