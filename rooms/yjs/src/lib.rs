@@ -161,11 +161,15 @@ impl YjsRoom {
         Ok(())
     }
 
-    /// Loads the stored document; returns whether every stored update applied.
+    /// Loads the stored document; returns whether all of it loaded.
     fn load(&mut self) -> HookResult<bool> {
         let (persistence, updates) = Persistence::load(&RoomStorage)?;
-        self.persistence = persistence;
         let mut intact = true;
+        if let Some(damage) = persistence.damage() {
+            log::error(&format!("failed to load stored document: {damage}"));
+            intact = false;
+        }
+        self.persistence = persistence;
         for update in updates {
             if let Err(error) = self.doc.apply(&update) {
                 log::error(&format!("failed to load stored document: {error}"));

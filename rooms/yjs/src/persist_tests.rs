@@ -4,11 +4,12 @@ use std::collections::BTreeMap;
 
 use super::*;
 
-/// Room storage in a map, refusing values over `max_value` bytes like the
-/// host does.
+/// Room storage in a map, refusing values over `max_value` bytes and
+/// writes past `quota` stored bytes like the host does.
 struct MemoryBackend {
     entries: BTreeMap<String, Vec<u8>>,
     max_value: usize,
+    quota: usize,
 }
 
 impl MemoryBackend {
@@ -16,7 +17,15 @@ impl MemoryBackend {
         MemoryBackend {
             entries: BTreeMap::new(),
             max_value,
+            quota: usize::MAX,
         }
+    }
+
+    fn stored_bytes(&self) -> usize {
+        self.entries
+            .iter()
+            .map(|(key, value)| key.len() + value.len())
+            .sum()
     }
 
     fn keys(&self, prefix: &str) -> Vec<&str> {
@@ -29,6 +38,10 @@ impl MemoryBackend {
 }
 
 impl Backend for MemoryBackend {
+    fn get(&self, key: &str) -> Result<Option<Vec<u8>>, StorageError> {
+        Ok(self.entries.get(key).cloned())
+    }
+
     fn list(&self, prefix: &str) -> Result<Vec<(String, Vec<u8>)>, StorageError> {
         Ok(self
             .entries
@@ -41,6 +54,10 @@ impl Backend for MemoryBackend {
     fn put(&mut self, key: &str, value: &[u8]) -> Result<(), StorageError> {
         if value.len() > self.max_value {
             return Err(StorageError::ValueTooLarge(self.max_value as u32));
+        }
+        let replaced = self.entries.get(key).map_or(0, |old| key.len() + old.len());
+        if self.stored_bytes() - replaced + key.len() + value.len() > self.quota {
+            return Err(StorageError::QuotaExceeded);
         }
         self.entries.insert(key.to_owned(), value.to_vec());
         Ok(())
@@ -186,4 +203,47 @@ fn the_log_asks_for_compaction_once_it_outgrows_the_snapshot() {
             Appended::LoggedCompactSoon
         ]
     );
+}
+
+#[test]
+fn a_compaction_that_fails_leaves_the_stored_document_as_it_was() {
+    let mut backend = MemoryBackend::new(1000);
+    let (mut state, _) = Persistence::load(&backend).expect("load");
+    let first = bytes(2500, 7);
+    state.compact(&mut backend, &first).expect("compact");
+    state.append(&mut backend, b"change").expect("append");
+    let before = backend.entries.clone();
+
+    // Room for one more chunk, not for a whole new snapshot.
+    backend.quota = backend.stored_bytes() + 1100;
+    let result = state.compact(&mut backend, &bytes(5000, 8));
+    assert_eq!(result, Err(StorageError::QuotaExceeded));
+    assert_eq!(backend.entries, before, "nothing of the new snapshot stays");
+
+    let (_, updates) = Persistence::load(&backend).expect("load");
+    assert_eq!(updates, vec![first, b"change".to_vec()]);
+}
+
+#[test]
+fn a_damaged_snapshot_is_reported_and_never_replaced() {
+    let mut backend = MemoryBackend::new(1000);
+    let (mut state, _) = Persistence::load(&backend).expect("load");
+    state
+        .compact(&mut backend, &bytes(2500, 9))
+        .expect("compact");
+    state.append(&mut backend, b"change").expect("append");
+    let chunk = backend.keys(SNAPSHOT_PREFIX)[1].to_owned();
+    backend.entries.remove(&chunk);
+
+    let (mut state, updates) = Persistence::load(&backend).expect("load");
+    assert_eq!(state.damage(), Some("snapshot chunks are missing"));
+    assert_eq!(updates, vec![b"change".to_vec()], "the log still loads");
+    let before = backend.entries.clone();
+    state
+        .compact(&mut backend, b"partial")
+        .expect("compact is skipped");
+    assert_eq!(backend.entries, before);
+    // New changes still go to the log, after the old ones.
+    state.append(&mut backend, b"later").expect("append");
+    assert_eq!(backend.keys(LOG_PREFIX).len(), 2);
 }

@@ -9,6 +9,10 @@ use crate::persist::Backend;
 pub struct RoomStorage;
 
 impl Backend for RoomStorage {
+    fn get(&self, key: &str) -> Result<Option<Vec<u8>>, StorageError> {
+        storage::get(key)
+    }
+
     fn list(&self, prefix: &str) -> Result<Vec<(String, Vec<u8>)>, StorageError> {
         storage::list(ListOptions::new().prefix(prefix))
     }
