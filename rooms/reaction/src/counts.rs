@@ -123,6 +123,11 @@ impl Counts {
         }
     }
 
+    /// Returns every count, by kind.
+    pub fn all(&self) -> &BTreeMap<String, u64> {
+        &self.by_kind
+    }
+
     /// Sets `kind`'s count.
     pub fn set(&mut self, kind: String, count: u64) {
         self.by_kind.insert(kind, count);

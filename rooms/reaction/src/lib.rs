@@ -16,11 +16,16 @@
 //! `{"type":"error","error":"<reason>"}` and the room keeps counting. `GET` on
 //! the room answers the same update as JSON.
 //!
+//! When the party sets `LOBBY = "<party>/<room>"`, the room also reports its
+//! counts to that lobby room through a room-to-room call, once per burst of
+//! reactions, from its alarm (see `lobby`).
+//!
 //! The counts live in memory and are read back from storage in `on_start`, so
 //! they survive restarts; the output gate guarantees that no client sees a
 //! count before it is durable.
 
 mod counts;
+mod lobby;
 mod presence;
 
 use std::time::{SystemTime, UNIX_EPOCH};
@@ -36,6 +41,8 @@ use presence::{Announce, Presence};
 struct ReactionRoom {
     counts: Counts,
     presence: Presence,
+    /// The lobby this room reports its counts to, if its party names one.
+    lobby: Option<lobby::Lobby>,
 }
 
 /// Lists the ids of the room's open sockets, for a presence tally.
@@ -105,6 +112,7 @@ impl Room for ReactionRoom {
         ReactionRoom {
             counts: Counts::default(),
             presence: Presence::default(),
+            lobby: None,
         }
     }
 
@@ -115,6 +123,10 @@ impl Room for ReactionRoom {
             log::warn(&format!("ignoring stored count {key:?}: not a valid count"));
         }
         self.counts = counts;
+        self.lobby = lobby::Lobby::configured().unwrap_or_else(|bad| {
+            log::warn(&format!("ignoring LOBBY {bad:?}: expected <party>/<room>"));
+            None
+        });
         Ok(())
     }
 
@@ -151,12 +163,15 @@ impl Room for ReactionRoom {
     }
 
     fn on_alarm(&mut self) -> HookResult {
-        // Only a pending presence change is broadcast: a retried alarm, or
-        // one an earlier instance set, does not repeat an update.
+        // The one alarm also serves lobby reports; only a pending presence
+        // change is broadcast, and a retried alarm does not repeat it.
         if self.presence.take_alarm() {
             self.broadcast()?;
         }
-        Ok(())
+        match &self.lobby {
+            Some(lobby) => lobby.report(self.counts.all()),
+            None => Ok(()),
+        }
     }
 
     fn on_message(&mut self, conn: &Connection, msg: Message) -> HookResult {
@@ -165,7 +180,12 @@ impl Room for ReactionRoom {
             Message::Binary(_) => Err(Rejection::Binary),
         };
         match counted {
-            Ok(()) => self.broadcast()?,
+            Ok(()) => {
+                self.broadcast()?;
+                if self.lobby.is_some() {
+                    lobby::Lobby::schedule()?;
+                }
+            }
             Err(rejection) => conn.send_json(&Outgoing::Error {
                 error: rejection.reason(),
             })?,
