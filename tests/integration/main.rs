@@ -4,6 +4,8 @@
 
 mod assets;
 mod before;
+mod browser;
+mod calls;
 mod context;
 mod crash;
 mod deploy;

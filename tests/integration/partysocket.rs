@@ -14,7 +14,7 @@ pub fn node_dir() -> &'static PathBuf {
     static DIR: OnceLock<PathBuf> = OnceLock::new();
     DIR.get_or_init(|| {
         let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("node");
-        let installed = ["partysocket", "y-partykit", "yjs"]
+        let installed = ["partysocket", "playwright-core", "y-partykit", "yjs"]
             .iter()
             .all(|package| dir.join("node_modules").join(package).is_dir());
         if !installed {
