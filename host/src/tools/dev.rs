@@ -52,6 +52,9 @@ pub async fn run(
         bail!("no room crate under {rooms:?} built");
     }
 
+    // The watch is in place before the host says it listens, so an edit
+    // made as soon as it serves is seen.
+    let (watcher, changes) = watch_sources(&rooms)?;
     let server = Server::start(config).await?;
     let addr = server.local_addr()?;
     println!("partyhost listening on http://{addr}");
@@ -59,9 +62,14 @@ pub async fn run(
         "partyhost dev: watching {} room crate(s) under {rooms:?}",
         crates.len()
     );
-    let watcher = tokio::spawn(watch(rooms, crates, server.hot_loader()));
+    let rebuilder = tokio::spawn(rebuild_on_change(
+        watcher,
+        changes,
+        crates,
+        server.hot_loader(),
+    ));
     let served = server.run(shutdown).await;
-    watcher.abort();
+    rebuilder.abort();
     served
 }
 
@@ -108,10 +116,13 @@ async fn build(room: &RoomCrate) -> anyhow::Result<PathBuf> {
     wasm.with_context(|| format!("cargo built no component for room {:?}", room.party))
 }
 
-/// Rebuilds and swaps crates as their files change.
-async fn watch(rooms: PathBuf, crates: Vec<RoomCrate>, loader: HotLoader) {
-    let (tx, mut changes) = mpsc::unbounded_channel::<PathBuf>();
-    let watcher = notify::recommended_watcher(move |event: notify::Result<notify::Event>| {
+/// Starts watching `rooms` recursively; returns the watcher (which must be
+/// kept) and the changed paths it reports.
+fn watch_sources(
+    rooms: &Path,
+) -> anyhow::Result<(notify::RecommendedWatcher, mpsc::UnboundedReceiver<PathBuf>)> {
+    let (tx, changes) = mpsc::unbounded_channel::<PathBuf>();
+    let mut watcher = notify::recommended_watcher(move |event: notify::Result<notify::Event>| {
         // Reads (cargo opening the sources to build them) are not changes.
         let Ok(event) = event else { return };
         if matches!(
@@ -123,15 +134,22 @@ async fn watch(rooms: PathBuf, crates: Vec<RoomCrate>, loader: HotLoader) {
         for path in event.paths {
             let _ = tx.send(path);
         }
-    });
-    let mut watcher = match watcher {
-        Ok(watcher) => watcher,
-        Err(error) => return eprintln!("partyhost dev: failed to watch files: {error}"),
-    };
-    if let Err(error) = watcher.watch(&rooms, RecursiveMode::Recursive) {
-        return eprintln!("partyhost dev: failed to watch {rooms:?}: {error}");
-    }
+    })
+    .context("failed to watch files")?;
+    watcher
+        .watch(rooms, RecursiveMode::Recursive)
+        .with_context(|| format!("failed to watch {rooms:?}"))?;
+    Ok((watcher, changes))
+}
 
+/// Rebuilds and swaps crates as their files change; `_watcher` is held so
+/// that the changes keep coming.
+async fn rebuild_on_change(
+    _watcher: notify::RecommendedWatcher,
+    mut changes: mpsc::UnboundedReceiver<PathBuf>,
+    crates: Vec<RoomCrate>,
+    loader: HotLoader,
+) {
     while let Some(first) = changes.recv().await {
         // Gather the whole burst (an editor writes several files at once).
         let mut paths = vec![first];
