@@ -112,7 +112,12 @@ class Server:
         cwd = PARTYKIT_DIR if self.kind == "partykit" else ROOT
         self.proc = subprocess.Popen(cmd, cwd=cwd, env=env, stdout=log, stderr=subprocess.STDOUT,
                                      stdin=subprocess.DEVNULL, start_new_session=True)
-        wait_port(self.port)
+        try:
+            wait_port(self.port, 120 if self.kind == "partykit" else 60)
+        except RuntimeError:
+            tail = (Path(self.data.name) / "server.log").read_text()[-400:]
+            self.__exit__()
+            raise RuntimeError(f"{self.kind} did not listen on {self.port}: {tail}")
         self.pids = listener_pid(self.port)
         if self.kind == "partykit":
             # workerd serves the sockets; the node parent (miniflare) is
@@ -125,7 +130,10 @@ class Server:
             os.killpg(self.proc.pid, signal.SIGTERM)
             self.proc.wait(timeout=10)
         except (ProcessLookupError, subprocess.TimeoutExpired):
-            os.killpg(self.proc.pid, signal.SIGKILL)
+            try:
+                os.killpg(self.proc.pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
         self.data.cleanup()
 
 
@@ -140,6 +148,19 @@ def node_parents(pids):
 
 
 def run_case(name, options, server_kind, timeout):
+    """Runs one case against a fresh server; a server that fails to start
+    twice gives an incomplete report instead of ending the comparison."""
+    for attempt in range(2):
+        try:
+            return run_case_once(name, options, server_kind, timeout)
+        except RuntimeError as error:
+            failure = str(error)
+            print(f"   {failure}", file=sys.stderr, flush=True)
+            time.sleep(10)
+    return {"complete": False, "errors": [failure]}
+
+
+def run_case_once(name, options, server_kind, timeout):
     with Server(server_kind) as server:
         cmd = [str(BENCH), "load", "--url", URL.format(port=server.port), "--label", server_kind,
                "--timeout", str(timeout)] + options.split()
