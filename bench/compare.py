@@ -14,6 +14,7 @@ import argparse
 import datetime
 import json
 import os
+import random
 import re
 import signal
 import socket
@@ -64,9 +65,19 @@ QUICK = {"--connections 1000": "--connections 100", "--connections 15000": "--co
 
 
 def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+    """A port below the ephemeral range: the load generator's own sockets of
+    the previous run (TIME_WAIT) hold ephemeral ports, and workerd refuses
+    to listen on one of those."""
+    low, _ = (int(p) for p in Path("/proc/sys/net/ipv4/ip_local_port_range").read_text().split())
+    for port in random.sample(range(max(1024, low - 12000), low), 200):
+        with socket.socket() as s:
+            s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            try:
+                s.bind(("0.0.0.0", port))
+            except OSError:
+                continue
+            return port
+    raise RuntimeError("no free port below the ephemeral range")
 
 
 def wait_port(port, seconds=60):

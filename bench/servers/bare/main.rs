@@ -9,7 +9,7 @@ use std::sync::{Arc, Mutex};
 use anyhow::Context as _;
 use clap::Parser;
 use futures_util::{SinkExt as _, StreamExt as _};
-use tokio::net::{TcpListener, TcpStream};
+use tokio::net::{TcpListener, TcpSocket, TcpStream};
 use tokio::sync::mpsc;
 use tokio_tungstenite::tungstenite::handshake::server::{Request, Response};
 use tokio_tungstenite::tungstenite::protocol::WebSocketConfig;
@@ -36,9 +36,10 @@ type Rooms = Arc<Mutex<HashMap<String, Room>>>;
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
     let cli = Cli::parse();
-    let listener = TcpListener::bind(&cli.listen)
-        .await
-        .with_context(|| format!("failed to listen on {:?}", cli.listen))?;
+    // The same deep accept queue as partyhost's (tokio's `bind` asks for
+    // 128), so that a burst of connects is not dropped and retried.
+    let listener =
+        bind(&cli.listen).with_context(|| format!("failed to listen on {:?}", cli.listen))?;
     println!("bare listening on http://{}", listener.local_addr()?);
     let rooms = Rooms::default();
     let mut next_id = 0u64;
@@ -47,6 +48,19 @@ async fn main() -> anyhow::Result<()> {
         next_id += 1;
         tokio::spawn(serve(stream, rooms.clone(), next_id));
     }
+}
+
+/// Binds a listening socket with a backlog of 4096.
+fn bind(listen: &str) -> anyhow::Result<TcpListener> {
+    let addr: std::net::SocketAddr = listen.parse()?;
+    let socket = if addr.is_ipv4() {
+        TcpSocket::new_v4()?
+    } else {
+        TcpSocket::new_v6()?
+    };
+    socket.set_reuseaddr(true)?;
+    socket.bind(addr)?;
+    Ok(socket.listen(4096)?)
 }
 
 /// Serves one socket until it closes.

@@ -6,6 +6,7 @@
 //! it; the router is the same.
 
 use std::future::Future;
+use std::net::SocketAddr;
 use std::time::Duration;
 
 use axum::Router;
@@ -13,7 +14,7 @@ use hyper::body::Incoming;
 use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
 use hyper_util::server::conn::auto::Builder;
 use hyper_util::server::graceful::GracefulShutdown;
-use tokio::net::TcpListener;
+use tokio::net::{TcpListener, TcpSocket};
 use tower_service::Service as _;
 
 /// Pause after a failed accept (out of file descriptors, say), so the loop
@@ -22,6 +23,25 @@ const ACCEPT_BACKOFF: Duration = Duration::from_millis(100);
 
 /// Longest wait for HTTP connections to finish at shutdown.
 const DRAIN: Duration = Duration::from_secs(10);
+
+/// Connections the kernel may hold completed for `accept`. tokio's `bind`
+/// asks for 128 here, which a burst of clients connecting at once overflows:
+/// the kernel then drops their handshakes and they retry a second later.
+/// The kernel caps this at `net.core.somaxconn` (4096 by default).
+const LISTEN_BACKLOG: u32 = 4096;
+
+/// Binds a listening socket with a deep accept queue.
+pub fn bind(addr: SocketAddr) -> std::io::Result<TcpListener> {
+    let socket = if addr.is_ipv4() {
+        TcpSocket::new_v4()?
+    } else {
+        TcpSocket::new_v6()?
+    };
+    // As tokio's `bind` does: a restarted host may rebind at once.
+    socket.set_reuseaddr(true)?;
+    socket.bind(addr)?;
+    socket.listen(LISTEN_BACKLOG)
+}
 
 /// Serves `router` on `listener` until `shutdown` resolves, then lets open
 /// requests finish (upgraded sockets are not waited for here).

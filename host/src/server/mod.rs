@@ -105,8 +105,7 @@ impl Server {
             ),
             None => None,
         };
-        let listener = TcpListener::bind(config.listen)
-            .await
+        let listener = listener::bind(config.listen)
             .with_context(|| format!("failed to listen on {:?}", config.listen))?;
         let app = Arc::new(App {
             registry,
