@@ -2,7 +2,6 @@
 //! greeting, wait for the start, send reactions, watch the counts until
 //! the room's last increment arrives, then idle until told to close.
 
-use std::collections::HashMap;
 use std::net::{Ipv4Addr, SocketAddr};
 use std::time::{Duration, Instant};
 
@@ -14,6 +13,8 @@ use tokio::sync::{mpsc, watch};
 use tokio_tungstenite::WebSocketStream;
 use tokio_tungstenite::tungstenite::protocol::WebSocketConfig;
 use tokio_tungstenite::tungstenite::{Message, http::Uri};
+
+use super::tally::{self, Tally};
 
 /// A client socket.
 pub type Socket = WebSocketStream<TcpStream>;
@@ -71,11 +72,8 @@ pub struct Outcome {
     pub error: Option<String>,
 }
 
-/// Counts by kind, as the room last sent them.
-type Counts = HashMap<String, u64>;
-
 /// Opens the socket and reads the room's greeting.
-pub async fn connect(spec: &Spec) -> anyhow::Result<(Socket, Counts)> {
+pub async fn connect(spec: &Spec) -> anyhow::Result<(Socket, Tally)> {
     let uri: Uri = spec.url.parse().context("failed to parse the url")?;
     let host = uri.host().context("url without host")?;
     let port = uri.port_u16().unwrap_or(80);
@@ -101,8 +99,8 @@ pub async fn connect(spec: &Spec) -> anyhow::Result<(Socket, Counts)> {
             .await
             .context("no greeting")?
             .context("closed before the greeting")??;
-        if let Some(counts) = parse_counts(&message) {
-            return Ok((ws, counts));
+        if let Some(tally) = parse_tally(&message, spec) {
+            return Ok((ws, tally));
         }
     }
 }
@@ -134,7 +132,7 @@ pub async fn wait_for_go(
 
 /// Sends this client's reactions and reads counts until the room's total
 /// has risen by `spec.expected`, or the timeout.
-pub async fn measure(ws: Socket, spec: &Spec, baseline: Counts) -> (Socket, Outcome) {
+pub async fn measure(ws: Socket, spec: &Spec, baseline: Tally) -> (Socket, Outcome) {
     let (mut sink, mut stream) = ws.split();
     let (sent_at, mut pending) = mpsc::unbounded_channel::<Instant>();
 
@@ -176,13 +174,10 @@ pub async fn measure(ws: Socket, spec: &Spec, baseline: Counts) -> (Socket, Outc
 async fn read_counts(
     stream: &mut futures_util::stream::SplitStream<Socket>,
     spec: &Spec,
-    baseline: &Counts,
+    baseline: &Tally,
     pending: &mut mpsc::UnboundedReceiver<Instant>,
 ) -> Outcome {
     let deadline = tokio::time::Instant::now() + spec.timeout;
-    let base_total: u64 = baseline.values().sum();
-    let kind = spec.kind.as_deref().unwrap_or_default();
-    let base_mine = baseline.get(kind).copied().unwrap_or(0);
     let mut latency = (spec.kind.is_some() && spec.exact_latency)
         .then(|| Histogram::new_with_bounds(1, 60_000_000, 3).expect("valid bounds"));
     let mut outcome = Outcome {
@@ -212,19 +207,15 @@ async fn read_counts(
                 break;
             }
         };
-        let Some(counts) = parse_counts(&message) else {
+        let Some(tally) = parse_tally(&message, spec) else {
             continue;
         };
-        let increase = counts.values().sum::<u64>().saturating_sub(base_total);
+        let increase = tally.total.saturating_sub(baseline.total);
         if increase > outcome.increase {
             outcome.deliveries += 1;
             outcome.increase = increase;
         }
-        let mine = counts
-            .get(kind)
-            .copied()
-            .unwrap_or(0)
-            .saturating_sub(base_mine);
+        let mine = tally.mine.saturating_sub(baseline.mine);
         while confirmed < mine {
             confirmed += 1;
             if let (Some(hist), Ok(at)) = (latency.as_mut(), pending.try_recv()) {
@@ -248,23 +239,12 @@ pub async fn hold(mut ws: Socket, phase: &mut watch::Receiver<Phase>) {
     let _ = tokio::time::timeout(Duration::from_secs(1), ws.close(None)).await;
 }
 
-/// Returns the counts of a `{"type":"counts","counts":{...}}` message;
-/// fields it does not know are ignored.
-fn parse_counts(message: &Message) -> Option<Counts> {
+/// Returns the tally of a counts message for the client's kind.
+fn parse_tally(message: &Message, spec: &Spec) -> Option<Tally> {
     let Message::Text(text) = message else {
         return None;
     };
-    let value: serde_json::Value = serde_json::from_str(text.as_str()).ok()?;
-    if value.get("type")?.as_str()? != "counts" {
-        return None;
-    }
-    let counts = value.get("counts")?.as_object()?;
-    Some(
-        counts
-            .iter()
-            .filter_map(|(k, v)| Some((k.clone(), v.as_u64()?)))
-            .collect(),
-    )
+    tally::parse(text.as_str(), spec.kind.as_deref().unwrap_or_default())
 }
 
 /// Fails unless `url` is a plain `ws://` URL: the generator only targets

@@ -10,6 +10,7 @@
 pub mod client;
 pub mod report;
 pub mod run;
+pub mod tally;
 pub mod worker;
 
 use std::net::Ipv4Addr;

@@ -134,7 +134,7 @@ async fn drive(
     let permit = limiter.acquire_owned().await;
     let opened = client::connect(&spec).await;
     drop(permit);
-    let (mut ws, counts) = match opened {
+    let (mut ws, baseline) = match opened {
         Ok(open) => open,
         Err(e) => {
             let _ = events.send(Event::Connected(Err(format!("{:#}", e))));
@@ -143,7 +143,6 @@ async fn drive(
     };
     let _ = events.send(Event::Connected(Ok(())));
 
-    let baseline = counts;
     match client::wait_for_go(&mut ws, &mut phase).await {
         Ok(true) => {}
         Ok(false) => return,
