@@ -6,12 +6,11 @@
 //! end and the socket itself. The room never sees a socket type.
 
 use std::collections::{BTreeMap, HashMap};
-use std::sync::Arc;
-use std::sync::atomic::{AtomicUsize, Ordering};
 
 use bytes::Bytes;
-use tokio::sync::{mpsc, oneshot};
+use tokio::sync::oneshot;
 
+use super::outbox::{self, Refused};
 use crate::ids::ConnectionId;
 
 /// Identifies one socket across the host, even when ids repeat.
@@ -76,12 +75,9 @@ pub enum Outbound {
 /// The socket side of a connection: what the socket task reads from.
 pub struct SocketChannels {
     /// Frames and closes queued by the room, in order.
-    pub outbound: mpsc::Receiver<Outbound>,
+    pub outbound: outbox::Receiver,
     /// Fires when the host must close the socket at once (slow consumer).
     pub kill: oneshot::Receiver<CloseReason>,
-    /// Payload bytes queued and not yet written; the socket task subtracts
-    /// what it writes.
-    pub queued_bytes: Arc<AtomicUsize>,
 }
 
 /// How much one connection may have queued.
@@ -105,10 +101,8 @@ pub struct Connection {
     pub state: Option<Vec<u8>>,
     /// Whether the connect hook succeeded (only then does close run).
     pub accepted: bool,
-    outbound: mpsc::Sender<Outbound>,
+    outbound: outbox::Sender,
     kill: Option<oneshot::Sender<CloseReason>>,
-    queued_bytes: Arc<AtomicUsize>,
-    max_queued_bytes: usize,
 }
 
 /// What happened to a frame handed to a connection.
@@ -125,9 +119,8 @@ pub enum Delivery {
 impl Connection {
     /// Creates a connection and the channels its socket task reads.
     pub fn new(id: ConnectionId, url: String, limit: QueueLimit) -> (Self, SocketChannels) {
-        let (tx, rx) = mpsc::channel(limit.frames.max(1));
+        let (tx, rx) = outbox::outbox(limit);
         let (kill_tx, kill_rx) = oneshot::channel();
-        let queued_bytes = Arc::new(AtomicUsize::new(0));
         let conn = Self {
             id,
             url,
@@ -136,13 +129,10 @@ impl Connection {
             accepted: false,
             outbound: tx,
             kill: Some(kill_tx),
-            queued_bytes: queued_bytes.clone(),
-            max_queued_bytes: limit.bytes,
         };
         let channels = SocketChannels {
             outbound: rx,
             kill: kill_rx,
-            queued_bytes,
         };
         (conn, channels)
     }
@@ -150,22 +140,10 @@ impl Connection {
     /// Queues `out` for the socket without waiting; a full queue closes the
     /// socket with 1013 so that one slow reader cannot grow memory.
     pub fn deliver(&mut self, out: Outbound) -> Delivery {
-        let len = match &out {
-            Outbound::Frame(frame) => frame.len(),
-            Outbound::Close(_) => 0,
-        };
-        let queued = self.queued_bytes.load(Ordering::Relaxed);
-        if len > 0 && queued.saturating_add(len) > self.max_queued_bytes {
-            self.kill(CloseReason::new(1013, "slow consumer"));
-            return Delivery::SlowConsumer;
-        }
-        match self.outbound.try_send(out) {
-            Ok(()) => {
-                self.queued_bytes.fetch_add(len, Ordering::Relaxed);
-                Delivery::Queued
-            }
-            Err(mpsc::error::TrySendError::Closed(_)) => Delivery::Gone,
-            Err(mpsc::error::TrySendError::Full(_)) => {
+        match self.outbound.push(out) {
+            Ok(()) => Delivery::Queued,
+            Err(Refused::Closed) => Delivery::Gone,
+            Err(Refused::Full) => {
                 self.kill(CloseReason::new(1013, "slow consumer"));
                 Delivery::SlowConsumer
             }

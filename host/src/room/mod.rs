@@ -10,6 +10,7 @@ pub mod event;
 pub mod gate;
 pub mod gatekeeper;
 pub mod hooks;
+pub mod outbox;
 pub mod party;
 pub mod registry;
 pub mod state;

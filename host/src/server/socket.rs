@@ -7,8 +7,8 @@
 //! without waking the room, and a client's close frame is echoed with its own
 //! code.
 
+use std::collections::VecDeque;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
 use axum::extract::ws::{CloseFrame, Message, Utf8Bytes};
@@ -18,14 +18,12 @@ use futures_util::{Sink, SinkExt as _, Stream, StreamExt as _};
 use crate::ids::RoomKey;
 use crate::room::connection::{CloseReason, Frame, Outbound, SocketChannels, SocketKey};
 use crate::room::event::RoomEvent;
+use crate::room::outbox;
 use crate::room::registry::RoomRegistry;
 use crate::telemetry::METRICS;
 
 /// How long to wait for the client's answer to a close frame.
 const CLOSE_HANDSHAKE: Duration = Duration::from_secs(2);
-
-/// Most queued frames written before one flush.
-const WRITE_BATCH: usize = 64;
 
 /// The close code for "no status received".
 const NO_STATUS: u16 = 1005;
@@ -54,16 +52,15 @@ struct Ending {
 }
 
 /// Runs a socket until it closes, then tells the room.
-pub async fn drive<S>(socket: S, channels: SocketChannels, route: SocketRoute)
+pub async fn drive<S>(mut socket: S, channels: SocketChannels, route: SocketRoute)
 where
     S: Sink<Message, Error = axum::Error> + Stream<Item = Result<Message, axum::Error>> + Unpin,
 {
-    let (mut sink, mut stream) = socket.split();
-    let SocketChannels {
-        mut outbound,
-        kill,
-        queued_bytes,
-    } = channels;
+    // One socket for reads and writes, not split halves: the loop never
+    // reads and writes at the same time, and split halves pay a lock on
+    // every operation.
+    let SocketChannels { mut outbound, kill } = channels;
+    let mut batch = VecDeque::new();
     // A dropped kill sender means only that the room forgot the socket.
     let killed = async move {
         match kill.await {
@@ -81,33 +78,38 @@ where
     let ending = loop {
         tokio::select! {
             biased;
-            reason = &mut killed => break close(&mut sink, &mut stream, reason).await,
-            out = outbound.recv() => {
+            reason = &mut killed => break close(&mut socket, reason).await,
+            open = outbound.recv_many(&mut batch) => {
+                if !open {
+                    // The room dropped the connection: the host is going away.
+                    let going_away = CloseReason::new(1001, "going away");
+                    break close(&mut socket, going_away).await;
+                }
                 // A write may wait on a full socket: the kill must still win.
                 let written = tokio::select! {
                     biased;
                     reason = &mut killed => Written::Close(reason),
-                    written = write(&mut sink, &mut outbound, &queued_bytes, out) => written,
+                    written = write(&mut socket, &mut batch, &outbound) => written,
                 };
                 match written {
                     Written::Flushed => {}
                     Written::Broken => break broken(),
-                    Written::Close(reason) => break close(&mut sink, &mut stream, reason).await,
+                    Written::Close(reason) => break close(&mut socket, reason).await,
                 }
             }
-            incoming = stream.next() => {
+            incoming = socket.next() => {
                 heard = Instant::now();
-                if let Some(ending) = read(&mut sink, &route, incoming).await {
+                if let Some(ending) = read(&mut socket, &route, incoming).await {
                     break ending;
                 }
             }
             _ = pings.tick() => {
                 if heard.elapsed() >= route.idle_timeout {
                     let idle = CloseReason::new(1001, "idle timeout");
-                    break close(&mut sink, &mut stream, idle).await;
+                    break close(&mut socket, idle).await;
                 }
                 if heard.elapsed() >= route.ping_interval
-                    && sink.send(Message::Ping(Bytes::new())).await.is_err()
+                    && socket.send(Message::Ping(Bytes::new())).await.is_err()
                 {
                     break broken();
                 }
@@ -134,43 +136,38 @@ enum Written {
     Close(CloseReason),
 }
 
-/// Writes `first` and whatever else is queued, then flushes.
+/// Writes the frames in `batch` in order, then flushes; stops at a close.
+/// What it takes from `batch` is counted off the socket's queue bounds once
+/// written; a batch cut short by a kill is dropped with the socket.
 async fn write<Si>(
     sink: &mut Si,
-    outbound: &mut tokio::sync::mpsc::Receiver<Outbound>,
-    queued_bytes: &AtomicUsize,
-    first: Option<Outbound>,
+    batch: &mut VecDeque<Outbound>,
+    queue: &outbox::Receiver,
 ) -> Written
 where
     Si: Sink<Message, Error = axum::Error> + Unpin,
 {
-    let mut next = first;
-    let mut fed = 0;
-    loop {
-        match next {
-            Some(Outbound::Frame(frame)) => {
-                METRICS.messages_out.inc();
-                METRICS.bytes_out.inc_by(frame.len() as u64);
-                queued_bytes.fetch_sub(frame.len(), Ordering::Relaxed);
+    let (mut frames, mut bytes) = (0, 0);
+    while let Some(out) = batch.pop_front() {
+        match out {
+            Outbound::Frame(frame) => {
+                frames += 1;
+                bytes += frame.len();
                 if sink.feed(message_of(frame)).await.is_err() {
                     return Written::Broken;
                 }
             }
-            Some(Outbound::Close(reason)) => return Written::Close(reason),
-            // The room dropped the connection: the host is going away.
-            None => return Written::Close(CloseReason::new(1001, "going away")),
-        }
-        // Take another only if it will be written in this batch.
-        fed += 1;
-        if fed == WRITE_BATCH {
-            break;
-        }
-        match outbound.try_recv() {
-            Ok(out) => next = Some(out),
-            Err(_) => break,
+            Outbound::Close(reason) => {
+                batch.clear();
+                return Written::Close(reason);
+            }
         }
     }
-    if sink.flush().await.is_err() {
+    let flushed = sink.flush().await;
+    queue.written(frames, bytes);
+    METRICS.messages_out.inc_by(frames as u64);
+    METRICS.bytes_out.inc_by(bytes as u64);
+    if flushed.is_err() {
         return Written::Broken;
     }
     Written::Flushed
@@ -256,13 +253,12 @@ where
 }
 
 /// Sends a close frame and waits briefly for the client's answer.
-async fn close<Si, St>(sink: &mut Si, stream: &mut St, reason: CloseReason) -> Ending
+async fn close<S>(socket: &mut S, reason: CloseReason) -> Ending
 where
-    Si: Sink<Message, Error = axum::Error> + Unpin,
-    St: Stream<Item = Result<Message, axum::Error>> + Unpin,
+    S: Sink<Message, Error = axum::Error> + Stream<Item = Result<Message, axum::Error>> + Unpin,
 {
     // A client that stopped reading may never take the close frame.
-    let sent = tokio::time::timeout(CLOSE_HANDSHAKE, sink.send(close_message(&reason))).await;
+    let sent = tokio::time::timeout(CLOSE_HANDSHAKE, socket.send(close_message(&reason))).await;
     if !matches!(sent, Ok(Ok(()))) {
         return Ending {
             reason,
@@ -270,7 +266,7 @@ where
         };
     }
     let answered = tokio::time::timeout(CLOSE_HANDSHAKE, async {
-        while let Some(Ok(message)) = stream.next().await {
+        while let Some(Ok(message)) = socket.next().await {
             if matches!(message, Message::Close(_)) {
                 return true;
             }
