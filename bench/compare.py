@@ -35,8 +35,8 @@ URL = "ws://127.0.0.1:{port}/parties/main/{{room}}?_pk={{id}}"
 
 # name, what is measured, load options, metric path, better, target
 CASES = [
-    ("fanout", "deliveries/s, 1 room, 1,000 connections, burst (10 senders x 20)",
-     "--rooms 1 --connections 1000 --senders 10 --reactions 20",
+    ("fanout", "deliveries/s, 1 room, 1,000 connections, burst (10 senders × 100)",
+     "--rooms 1 --connections 1000 --senders 10 --reactions 100",
      ("deliveries", "per_second"), "higher",
      "≥ 30× PartyKit dev and ≥ 0.8× bare"),
     ("reactions", "reactions/s, 100 connections × 50 reactions each",
@@ -52,7 +52,7 @@ CASES = [
      "--rooms 1000 --connections 5 --senders 5 --reactions 1",
      ("connect_to_last_delivery_seconds",), "lower", "≤ 2 s"),
     ("paced", "p99 ms send → own increment, 10 reactions/s, 1,000-connection room",
-     "--rooms 1 --connections 1000 --senders 1 --reactions 100 --rate 10",
+     "--rooms 1 --connections 1000 --senders 1 --reactions 100 --rate 10 --senders-apart",
      ("latency_ms", "p99"), "lower", "≤ 5 ms"),
     ("durable", "durable reactions/s, one room (10 connections × 2,000)",
      "--rooms 1 --connections 10 --senders 10 --reactions 2000",

@@ -6,12 +6,12 @@
 //!
 //! Run: `cargo bench -p partyhost --bench room`.
 
-use std::collections::HashMap;
-use std::sync::atomic::Ordering;
+use std::collections::{HashMap, VecDeque};
 use std::sync::{Arc, RwLock};
 
-use bytes::Bytes;
+use axum::extract::ws::Utf8Bytes;
 use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
+use futures_util::FutureExt as _;
 use partyhost::config::Limits;
 use partyhost::ids::{ConnectionId, PartyName, RoomId, RoomKey};
 use partyhost::room::connection::{Connection, Frame, Outbound, QueueLimit, SocketChannels};
@@ -113,7 +113,12 @@ fn connect(
     rt.block_on(async {
         registry.dispatch(room, event).await.expect("dispatched");
         assert_eq!(answer.await.expect("an answer"), ConnectOutcome::Accepted);
-        channels.outbound.recv().await.expect("a greeting");
+        let mut greeting = VecDeque::new();
+        assert!(
+            channels.outbound.recv_many(&mut greeting).await,
+            "a greeting"
+        );
+        channels.outbound.written(greeting.len(), 0);
     });
     channels
 }
@@ -127,6 +132,7 @@ fn message_round_trip(c: &mut Criterion) {
     let room = key("round-trip");
     let mut channels = connect(&rt, &registry, &room);
     let reaction = Frame::text(r#"{"type":"reaction","kind":"heart"}"#);
+    let mut batch = VecDeque::new();
     c.bench_function("message_hook_round_trip", |b| {
         b.iter(|| {
             rt.block_on(async {
@@ -135,12 +141,9 @@ fn message_round_trip(c: &mut Criterion) {
                     frame: reaction.clone(),
                 };
                 registry.dispatch(&room, event).await.expect("dispatched");
-                let out = channels.outbound.recv().await.expect("new counts");
-                if let Outbound::Frame(frame) = out {
-                    channels
-                        .queued_bytes
-                        .fetch_sub(frame.len(), Ordering::Relaxed);
-                }
+                assert!(channels.outbound.recv_many(&mut batch).await, "new counts");
+                channels.outbound.written(batch.len(), 0);
+                batch.clear();
             })
         })
     });
@@ -150,9 +153,10 @@ fn message_round_trip(c: &mut Criterion) {
 /// taken off each queue as the socket tasks would.
 fn broadcast_fan_out(c: &mut Criterion) {
     let mut group = c.benchmark_group("broadcast_fan_out");
-    let frame = Frame::Text(Bytes::from_static(
-        br#"{"type":"counts","counts":{"heart":12345}}"#,
+    let frame = Frame::Text(Utf8Bytes::from_static(
+        r#"{"type":"counts","counts":{"heart":12345}}"#,
     ));
+    let mut batch = VecDeque::new();
     for n in [100usize, 1_000, 10_000] {
         let (mut conns, mut queues): (Vec<_>, Vec<_>) = (0..n)
             .map(|i| Connection::new(ConnectionId::new(format!("c{i}")), String::new(), QUEUE))
@@ -164,9 +168,14 @@ fn broadcast_fan_out(c: &mut Criterion) {
                     conn.deliver(Outbound::Frame(frame.clone()));
                 }
                 for queue in queues.iter_mut() {
-                    while let Ok(Outbound::Frame(f)) = queue.outbound.try_recv() {
-                        queue.queued_bytes.fetch_sub(f.len(), Ordering::Relaxed);
-                    }
+                    let taken = queue.outbound.recv_many(&mut batch).now_or_never();
+                    assert_eq!(taken, Some(true), "a frame was queued");
+                    let bytes = batch.iter().map(|out| match out {
+                        Outbound::Frame(frame) => frame.len(),
+                        Outbound::Close(_) => 0,
+                    });
+                    queue.outbound.written(batch.len(), bytes.sum());
+                    batch.clear();
                 }
             })
         });

@@ -70,6 +70,12 @@ pub struct LoadArgs {
     /// a send to its own increment is exact with several senders per room.
     #[arg(long)]
     pub kind_per_sender: bool,
+    /// Runs the senders in a worker process of their own, so that a
+    /// sender's reads do not queue behind the broadcasts every other client
+    /// of the same process reads (for latency: on a real network each client
+    /// is its own machine).
+    #[arg(long)]
+    pub senders_apart: bool,
     /// Seconds a connection waits for its greeting, and then for the last
     /// increment, before it counts as failed.
     #[arg(long, default_value_t = 60.0)]
@@ -102,6 +108,11 @@ impl LoadArgs {
     /// own kind, or as the only sender of its room.
     pub fn exact_latency(&self) -> bool {
         self.kind_per_sender || self.senders_per_room() == 1
+    }
+
+    /// Tells whether connection `n` sends.
+    pub fn sends(&self, n: usize) -> bool {
+        n % self.connections_per_room < self.senders_per_room()
     }
 
     /// Returns the room, URL and source address of connection `n`.

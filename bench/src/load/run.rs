@@ -97,7 +97,8 @@ fn worker_count(args: &LoadArgs) -> anyhow::Result<usize> {
             "{total} connections need more than {workers} workers (at most {MAX_PER_WORKER} each)"
         );
     }
-    Ok(workers)
+    // The senders' own process comes on top of the others.
+    Ok(workers + usize::from(args.senders_apart))
 }
 
 /// Opens and closes one connection to the first room, so the server's

@@ -1,5 +1,5 @@
-//! A worker process: holds its share of the connections (every
-//! `count`-th, starting at `index`), moves them through the phases its
+//! A worker process: holds its share of the connections (see
+//! [`WorkerPlan::owns`]), moves them through the phases its
 //! parent writes on stdin (`connect`, `go`, `close`) and writes one JSON
 //! line per phase on stdout.
 
@@ -96,14 +96,30 @@ pub async fn run(plan: WorkerPlan) -> anyhow::Result<()> {
     Ok(())
 }
 
+impl WorkerPlan {
+    /// Tells whether connection `n` is this worker's: every `count`-th
+    /// one, or with `--senders-apart` every sender for worker 0 and every
+    /// `count - 1`-th other connection for the rest.
+    fn owns(&self, n: usize) -> bool {
+        if !self.args.senders_apart || self.count == 1 {
+            return n % self.count == self.index;
+        }
+        match (self.args.sends(n), self.index) {
+            (sends, 0) => sends,
+            (true, _) => false,
+            (false, index) => n % (self.count - 1) == index - 1,
+        }
+    }
+}
+
 /// Returns this worker's share of the connections.
 fn specs(plan: &WorkerPlan) -> Vec<Spec> {
     let args = &plan.args;
-    (plan.index..args.total_connections())
-        .step_by(plan.count)
+    (0..args.total_connections())
+        .filter(|&n| plan.owns(n))
         .map(|n| {
             let (room, index, url, source) = args.connection(n);
-            let sends = index < args.senders_per_room();
+            let sends = args.sends(n);
             let kind = match (sends, args.kind_per_sender) {
                 (false, _) => None,
                 (true, true) => Some(format!("s{index}")),

@@ -7,6 +7,7 @@
 
 use std::collections::{BTreeMap, HashMap};
 
+use axum::extract::ws::Utf8Bytes;
 use bytes::Bytes;
 use tokio::sync::oneshot;
 
@@ -17,10 +18,13 @@ use crate::ids::ConnectionId;
 pub type SocketKey = u64;
 
 /// One WebSocket message leaving or entering a room, without an envelope.
+///
+/// Text is held as checked UTF-8 so that a broadcast is checked once, not
+/// once per recipient; a clone shares the payload.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Frame {
-    /// A text frame; the bytes are always valid UTF-8.
-    Text(Bytes),
+    /// A text frame.
+    Text(Utf8Bytes),
     /// A binary frame.
     Binary(Bytes),
 }
@@ -28,13 +32,14 @@ pub enum Frame {
 impl Frame {
     /// Makes a text frame from a string.
     pub fn text(text: impl Into<String>) -> Self {
-        Frame::Text(Bytes::from(text.into()))
+        Frame::Text(Utf8Bytes::from(text.into()))
     }
 
     /// Returns the frame's payload length in bytes.
     pub fn len(&self) -> usize {
         match self {
-            Frame::Text(b) | Frame::Binary(b) => b.len(),
+            Frame::Text(text) => text.len(),
+            Frame::Binary(bytes) => bytes.len(),
         }
     }
 

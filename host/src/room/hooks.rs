@@ -310,7 +310,7 @@ async fn invoke(
         }
         Hook::Message { id, frame } => {
             let message = match frame {
-                Frame::Text(bytes) => types::Message::Text(String::from_utf8_lossy(&bytes).into()),
+                Frame::Text(text) => types::Message::Text(text.as_str().to_owned()),
                 Frame::Binary(bytes) => types::Message::Binary(bytes.to_vec()),
             };
             room.call_on_message(store, id.as_str(), &message)

@@ -183,7 +183,7 @@ where
     Si: Sink<Message, Error = axum::Error> + Unpin,
 {
     let frame = match incoming {
-        Some(Ok(Message::Text(text))) => Frame::Text(Bytes::from(text)),
+        Some(Ok(Message::Text(text))) => Frame::Text(text),
         Some(Ok(Message::Binary(bytes))) => Frame::Binary(bytes),
         Some(Ok(Message::Ping(_) | Message::Pong(_))) => return None,
         Some(Ok(Message::Close(frame))) => {
@@ -297,11 +297,7 @@ fn close_message(reason: &CloseReason) -> Message {
 
 fn message_of(frame: Frame) -> Message {
     match frame {
-        Frame::Text(bytes) => match Utf8Bytes::try_from(bytes) {
-            Ok(text) => Message::Text(text),
-            // Text frames are built from strings, so this never happens.
-            Err(_) => Message::Text(Utf8Bytes::from_static("")),
-        },
+        Frame::Text(text) => Message::Text(text),
         Frame::Binary(bytes) => Message::Binary(bytes),
     }
 }
