@@ -7,7 +7,7 @@
 use super::RoomCtx;
 use super::bindings::partyhost::room::context::{ConnectionInfo, Host, RoomError};
 use super::bindings::partyhost::room::types::Message;
-use crate::room::connection::{CloseReason, Frame, SocketKey};
+use crate::room::connection::{CloseReason, Frame, Recipients, SocketKey};
 use crate::room::gate::Output;
 
 /// Most tags one connection may carry.
@@ -101,10 +101,14 @@ impl Host for RoomCtx {
     }
 
     fn broadcast(&mut self, msg: Message, exclude: Vec<String>) -> Trappable<()> {
-        let to = self.state.conns.sockets_except(&exclude);
-        if !to.is_empty() {
+        let reached = self.state.conns.count_except(&exclude);
+        if reached > 0 {
             let frame = frame_of(msg);
-            self.charge_output(frame.len(), to.len())?;
+            self.charge_output(frame.len(), reached)?;
+            let to = Recipients::Room {
+                mark: self.state.conns.mark(),
+                except: exclude,
+            };
             self.state.hook.outputs.push(Output::Deliver { to, frame });
         }
         Ok(())
@@ -117,6 +121,7 @@ impl Host for RoomCtx {
         };
         let frame = frame_of(msg);
         self.charge_output(frame.len(), to.len())?;
+        let to = Recipients::Sockets(to);
         self.state.hook.outputs.push(Output::Deliver { to, frame });
         Ok(Ok(()))
     }
@@ -132,6 +137,7 @@ impl Host for RoomCtx {
         };
         self.charge_output(reason.len(), to.len())?;
         let reason = CloseReason { code, reason };
+        let to = Recipients::Sockets(to);
         self.state.hook.outputs.push(Output::Close { to, reason });
         Ok(Ok(()))
     }

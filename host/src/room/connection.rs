@@ -106,6 +106,8 @@ pub struct Connection {
     pub state: Option<Vec<u8>>,
     /// Whether the connect hook succeeded (only then does close run).
     pub accepted: bool,
+    /// Its place in the order the room's sockets opened.
+    opened: u64,
     outbound: outbox::Sender,
     kill: Option<oneshot::Sender<CloseReason>>,
 }
@@ -132,6 +134,7 @@ impl Connection {
             tags: Vec::new(),
             state: None,
             accepted: false,
+            opened: 0,
             outbound: tx,
             kill: Some(kill_tx),
         };
@@ -163,18 +166,75 @@ impl Connection {
     }
 }
 
+/// Who a frame or a close goes to, as chosen when the hook sent it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Recipients {
+    /// These sockets.
+    Sockets(Vec<SocketKey>),
+    /// Every socket of the room that was open when the hook sent (it
+    /// opened before the [`Connections::mark`] taken then), except those
+    /// whose id is listed. A broadcast needs no list of a thousand keys.
+    Room {
+        /// The mark taken when the hook sent.
+        mark: u64,
+        /// Connection ids left out.
+        except: Vec<String>,
+    },
+}
+
 /// The open sockets of one room, by socket key and by connection id.
 #[derive(Default)]
 pub struct Connections {
     by_socket: BTreeMap<SocketKey, Connection>,
     by_id: HashMap<ConnectionId, Vec<SocketKey>>,
+    /// Sockets ever added, numbering them in the order they opened.
+    opened: u64,
 }
 
 impl Connections {
     /// Adds a socket.
-    pub fn insert(&mut self, socket: SocketKey, conn: Connection) {
+    pub fn insert(&mut self, socket: SocketKey, mut conn: Connection) {
+        conn.opened = self.opened;
+        self.opened += 1;
         self.by_id.entry(conn.id.clone()).or_default().push(socket);
         self.by_socket.insert(socket, conn);
+    }
+
+    /// Returns a mark that tells the sockets open now from those that open
+    /// later.
+    pub fn mark(&self) -> u64 {
+        self.opened
+    }
+
+    /// Returns how many sockets a broadcast leaving out `except` reaches.
+    pub fn count_except(&self, except: &[String]) -> usize {
+        if except.is_empty() {
+            return self.len();
+        }
+        self.by_socket
+            .values()
+            .filter(|c| !is_listed(except, &c.id))
+            .count()
+    }
+
+    /// Calls `f` for every recipient of `to` that is still open.
+    pub fn for_each(&mut self, to: &Recipients, mut f: impl FnMut(SocketKey, &mut Connection)) {
+        match to {
+            Recipients::Sockets(sockets) => {
+                for &socket in sockets {
+                    if let Some(conn) = self.by_socket.get_mut(&socket) {
+                        f(socket, conn);
+                    }
+                }
+            }
+            Recipients::Room { mark, except } => {
+                for (&socket, conn) in self.by_socket.iter_mut() {
+                    if conn.opened < *mark && !is_listed(except, &conn.id) {
+                        f(socket, conn);
+                    }
+                }
+            }
+        }
     }
 
     /// Removes a socket and returns it, if it was there.
@@ -204,15 +264,6 @@ impl Connections {
         self.by_id.get(id).map_or(&[], Vec::as_slice)
     }
 
-    /// Returns the keys of every socket whose id is not in `exclude`.
-    pub fn sockets_except(&self, exclude: &[String]) -> Vec<SocketKey> {
-        self.by_socket
-            .iter()
-            .filter(|(_, c)| !exclude.iter().any(|e| e.as_str() == c.id.as_str()))
-            .map(|(k, _)| *k)
-            .collect()
-    }
-
     /// Iterates over every socket in the order they opened.
     pub fn iter(&self) -> impl Iterator<Item = (SocketKey, &Connection)> {
         self.by_socket.iter().map(|(k, c)| (*k, c))
@@ -227,4 +278,8 @@ impl Connections {
     pub fn is_empty(&self) -> bool {
         self.by_socket.is_empty()
     }
+}
+
+fn is_listed(ids: &[String], id: &ConnectionId) -> bool {
+    ids.iter().any(|listed| listed.as_str() == id.as_str())
 }

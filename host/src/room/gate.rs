@@ -13,7 +13,7 @@ use std::sync::Arc;
 use futures_util::future::BoxFuture;
 use tokio::sync::oneshot;
 
-use super::connection::{CloseReason, Frame, SocketKey};
+use super::connection::{CloseReason, Frame, Recipients, SocketKey};
 use super::event::{ConnectOutcome, HttpResponse};
 use crate::storage::{BackendError, WriteSet};
 
@@ -22,14 +22,14 @@ pub enum Output {
     /// Send `frame` to these sockets.
     Deliver {
         /// The sockets, chosen when the hook sent.
-        to: Vec<SocketKey>,
+        to: Recipients,
         /// The frame, shared by every recipient.
         frame: Frame,
     },
     /// Close these sockets after what was queued before.
     Close {
-        /// The sockets.
-        to: Vec<SocketKey>,
+        /// The sockets, chosen when the hook closed them.
+        to: Recipients,
         /// The code and reason.
         reason: CloseReason,
     },

@@ -13,7 +13,7 @@ use tokio::sync::mpsc;
 use tokio::time::sleep_until;
 
 use super::calls::CallChain;
-use super::connection::{CloseReason, Delivery, Outbound};
+use super::connection::{CloseReason, Delivery, Outbound, Recipients};
 use super::event::{ConnectOutcome, HttpResponse, RoomEvent};
 use super::gate::Output;
 use super::hooks::{Hook, HookOutcome, Slot};
@@ -27,6 +27,10 @@ const ALARM_RETRY_FIRST: Duration = Duration::from_secs(1);
 
 /// Retries of a failing alarm before it is dropped.
 const ALARM_RETRIES: u32 = 6;
+
+/// Most events run back to back before the loop looks at its commits and
+/// timers again.
+const EVENT_BURST: usize = 32;
 
 /// The task of one live room.
 pub struct RoomTask {
@@ -89,7 +93,7 @@ impl RoomTask {
                     self.on_durable(released);
                 }
                 event = self.mailbox.recv(), if !self.stopping => match event {
-                    Some(event) => self.on_event(event).await,
+                    Some(event) => self.on_events(event).await,
                     None => self.stopping = true,
                 },
                 () = sleep_until(alarm_at.unwrap_or_else(far_future).into()), if alarm_at.is_some()
@@ -113,6 +117,23 @@ impl RoomTask {
 
         self.slot.sleep(&self.registry.stats);
         self.registry.stats.live.fetch_sub(1, Ordering::Relaxed);
+    }
+
+    /// Runs `first`, then the events already waiting behind it, up to
+    /// [`EVENT_BURST`]: a busy room does not go round the select (and its
+    /// timers) for every message. Commits that became durable meanwhile are
+    /// released after the burst.
+    async fn on_events(&mut self, first: RoomEvent) {
+        self.on_event(first).await;
+        for _ in 1..EVENT_BURST {
+            if self.stopping {
+                break;
+            }
+            match self.mailbox.try_recv() {
+                Ok(event) => self.on_event(event).await,
+                Err(_) => break,
+            }
+        }
     }
 
     async fn on_event(&mut self, event: RoomEvent) {
@@ -223,7 +244,7 @@ impl RoomTask {
         if matches!(outcome, HookOutcome::Trapped) {
             let reason = CloseReason::new(1011, "room error");
             self.finish(vec![Output::Close {
-                to: vec![socket],
+                to: Recipients::Sockets(vec![socket]),
                 reason,
             }]);
         }
@@ -247,26 +268,17 @@ impl RoomTask {
         let stats = &self.registry.stats;
         for output in outputs {
             match output {
-                Output::Deliver { to, frame } => {
-                    for socket in to {
-                        let Some(conn) = conns.get_mut(socket) else {
-                            continue;
-                        };
-                        if conn.deliver(Outbound::Frame(frame.clone())) == Delivery::SlowConsumer {
-                            stats.slow_consumers.fetch_add(1, Ordering::Relaxed);
-                            crate::telemetry::METRICS.slow_consumers.inc();
-                            let conn = &conn.id;
-                            tracing::warn!(%conn, socket, "slow consumer closed with 1013");
-                        }
+                Output::Deliver { to, frame } => conns.for_each(&to, |socket, conn| {
+                    if conn.deliver(Outbound::Frame(frame.clone())) == Delivery::SlowConsumer {
+                        stats.slow_consumers.fetch_add(1, Ordering::Relaxed);
+                        crate::telemetry::METRICS.slow_consumers.inc();
+                        let conn = &conn.id;
+                        tracing::warn!(%conn, socket, "slow consumer closed with 1013");
                     }
-                }
-                Output::Close { to, reason } => {
-                    for socket in to {
-                        if let Some(conn) = conns.get_mut(socket) {
-                            conn.deliver(Outbound::Close(reason.clone()));
-                        }
-                    }
-                }
+                }),
+                Output::Close { to, reason } => conns.for_each(&to, |_, conn| {
+                    conn.deliver(Outbound::Close(reason.clone()));
+                }),
                 Output::Connect(_, reply, outcome) => {
                     let _ = reply.send(outcome);
                 }
