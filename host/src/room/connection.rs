@@ -283,3 +283,51 @@ impl Connections {
 fn is_listed(ids: &[String], id: &ConnectionId) -> bool {
     ids.iter().any(|listed| listed.as_str() == id.as_str())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const LIMIT: QueueLimit = QueueLimit {
+        frames: 8,
+        bytes: 1024,
+    };
+
+    fn open(conns: &mut Connections, socket: SocketKey, id: &str) -> SocketChannels {
+        let (conn, channels) = Connection::new(ConnectionId::new(id), String::new(), LIMIT);
+        conns.insert(socket, conn);
+        channels
+    }
+
+    fn reached(conns: &mut Connections, to: &Recipients) -> Vec<SocketKey> {
+        let mut sockets = Vec::new();
+        conns.for_each(to, |socket, _| sockets.push(socket));
+        sockets
+    }
+
+    #[test]
+    fn a_broadcast_reaches_the_sockets_open_when_it_was_sent() {
+        let mut conns = Connections::default();
+        let _a = open(&mut conns, 7, "a");
+        let _b = open(&mut conns, 3, "b");
+        let _b2 = open(&mut conns, 9, "b");
+        let to = Recipients::Room {
+            mark: conns.mark(),
+            except: vec!["a".to_owned()],
+        };
+        assert_eq!(conns.count_except(&["a".to_owned()]), 2);
+        // Opened after the send, with a lower key: not a recipient.
+        let _c = open(&mut conns, 1, "c");
+        conns.remove(9);
+        assert_eq!(reached(&mut conns, &to), vec![3]);
+    }
+
+    #[test]
+    fn listed_sockets_that_closed_are_skipped() {
+        let mut conns = Connections::default();
+        let _a = open(&mut conns, 1, "a");
+        let _b = open(&mut conns, 2, "b");
+        conns.remove(1);
+        assert_eq!(reached(&mut conns, &Recipients::Sockets(vec![1, 2])), vec![2]);
+    }
+}
