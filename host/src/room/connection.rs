@@ -328,6 +328,9 @@ mod tests {
         let _a = open(&mut conns, 1, "a");
         let _b = open(&mut conns, 2, "b");
         conns.remove(1);
-        assert_eq!(reached(&mut conns, &Recipients::Sockets(vec![1, 2])), vec![2]);
+        assert_eq!(
+            reached(&mut conns, &Recipients::Sockets(vec![1, 2])),
+            vec![2]
+        );
     }
 }

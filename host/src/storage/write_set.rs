@@ -36,6 +36,20 @@ impl WriteSet {
         self.alarm = Some(at_ms);
     }
 
+    /// Adds the writes of `later`, made after these: what applying this
+    /// set and then `later` would leave is what applying the result leaves.
+    pub fn merge(&mut self, later: &WriteSet) {
+        if later.cleared {
+            self.clear();
+        }
+        for (key, value) in &later.entries {
+            self.entries.insert(key.clone(), value.clone());
+        }
+        if later.alarm.is_some() {
+            self.alarm = later.alarm;
+        }
+    }
+
     /// Tells whether the hook wrote nothing.
     pub fn is_empty(&self) -> bool {
         self.entries.is_empty() && !self.cleared && self.alarm.is_none()
@@ -49,5 +63,36 @@ impl WriteSet {
             None if self.cleared => Some(None),
             None => None,
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_merge_leaves_what_applying_both_in_order_leaves() {
+        let mut first = WriteSet::default();
+        first.put("a".into(), b"1".to_vec());
+        first.put("b".into(), b"1".to_vec());
+        first.set_alarm(Some(5));
+        let mut second = WriteSet::default();
+        second.put("a".into(), b"2".to_vec());
+        second.delete("c".into());
+        first.merge(&second);
+        assert_eq!(first.lookup("a"), Some(Some(&b"2"[..])));
+        assert_eq!(first.lookup("b"), Some(Some(&b"1"[..])));
+        assert_eq!(first.lookup("c"), Some(None));
+        assert_eq!(first.alarm, Some(Some(5)), "an unchanged alarm stays");
+
+        let mut cleared = WriteSet::default();
+        cleared.clear();
+        cleared.put("d".into(), b"3".to_vec());
+        cleared.set_alarm(None);
+        first.merge(&cleared);
+        assert!(first.cleared);
+        assert_eq!(first.lookup("a"), Some(None), "cleared by the later set");
+        assert_eq!(first.lookup("d"), Some(Some(&b"3"[..])));
+        assert_eq!(first.alarm, Some(None));
     }
 }
