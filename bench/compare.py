@@ -7,7 +7,8 @@ Usage (from the repository root, after the build in bench/README.md):
     python3 bench/compare.py [--quick] [--only CASE,...] [--no-write]
 
 Each run gets a fresh server process and fresh storage. Raw reports go to
-bench/results/<case>-<server>.json (ignored by git).
+bench/results/<case>-<server>-<round>.json (ignored by git). Each case runs --rounds
+times (3), the servers alternating within a round; the table shows medians.
 """
 
 import argparse
@@ -18,6 +19,7 @@ import random
 import re
 import signal
 import socket
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -158,12 +160,12 @@ def node_parents(pids):
     return parents
 
 
-def run_case(name, options, server_kind, timeout):
+def run_case(name, options, server_kind, timeout, round_no):
     """Runs one case against a fresh server; a server that fails to start
     twice gives an incomplete report instead of ending the comparison."""
     for attempt in range(2):
         try:
-            return run_case_once(name, options, server_kind, timeout)
+            return run_case_once(name, options, server_kind, timeout, round_no)
         except RuntimeError as error:
             failure = str(error)
             print(f"   {failure}", file=sys.stderr, flush=True)
@@ -171,7 +173,7 @@ def run_case(name, options, server_kind, timeout):
     return {"complete": False, "errors": [failure]}
 
 
-def run_case_once(name, options, server_kind, timeout):
+def run_case_once(name, options, server_kind, timeout, round_no):
     with Server(server_kind) as server:
         cmd = [str(BENCH), "load", "--url", URL.format(port=server.port), "--label", server_kind,
                "--timeout", str(timeout)] + options.split()
@@ -187,7 +189,7 @@ def run_case_once(name, options, server_kind, timeout):
         report["wall_seconds"] = round(time.time() - started, 1)
         report["command"] = "partyhost-bench load --url <server> " + options
         RESULTS.mkdir(exist_ok=True)
-        (RESULTS / f"{name}-{server_kind}.json").write_text(json.dumps(report, indent=2))
+        (RESULTS / f"{name}-{server_kind}-{round_no}.json").write_text(json.dumps(report, indent=2))
         return report
 
 
@@ -276,8 +278,10 @@ def table(rows, meta):
         lines.append(row)
     lines += [
         "",
-        "Ratios are how many times better partyhost is (higher rate, or lower time, memory or",
-        "latency); below 1 it is worse. An *incomplete* run lost deliveries or connections",
+        "Each cell is the median of the case's rounds (the servers alternate within a round),",
+        "with the lowest and highest in brackets; the idle case runs once. Ratios (of the",
+        "medians) are how many times better partyhost is (higher rate, or lower time, memory",
+        "or latency); below 1 it is worse. An *incomplete* run lost deliveries or connections",
         "and its figure does not count. Commands (each against a fresh server on a free",
         "port; `<url>` is `ws://127.0.0.1:PORT/parties/main/{room}?_pk={id}`):",
         "",
@@ -293,16 +297,22 @@ def table(rows, meta):
 
 
 def case_row(name, title, path, better, target, reports):
+    """One table row from each server's rounds: the median of the rounds,
+    with the lowest and highest; any incomplete round marks the cell."""
     values, cells = {}, {}
     for kind in SERVERS:
-        report = reports[kind]
-        value = metric(report, path)
-        values[kind] = value if report.get("complete") else None
+        runs = reports[kind]
+        measured = sorted(v for v in (metric(r, path) for r in runs) if v is not None)
+        complete = all(r.get("complete") for r in runs) and len(measured) == len(runs)
+        value = statistics.median(measured) if measured else None
+        values[kind] = value if complete else None
         cell = fmt(value, path)
-        cells[kind] = cell if report.get("complete") else f"*incomplete* ({cell})"
+        if len(measured) > 1:
+            cell += f" ({fmt(measured[0], path)}–{fmt(measured[-1], path)})"
+        cells[kind] = cell if complete else f"*incomplete* ({cell})"
     ratios = {k: ratio(values["partyhost"], values[k], better) for k in ("partykit", "bare")}
     shown = {k: "–" if r is None else f"{r:,.2f}×" for k, r in ratios.items()}
-    loads = " / ".join(str((reports[k].get("load_average") or {}).get("after", ["?"])[0])
+    loads = " / ".join(str((reports[k][-1].get("load_average") or {}).get("after", ["?"])[0])
                        for k in SERVERS)
     return (f"| {title} | {cells['partyhost']} | {cells['bare']} | {cells['partykit']} | "
             f"{shown['partykit']} | {shown['bare']} | {target} | {met(name, values, ratios)} "
@@ -327,6 +337,9 @@ def main():
     parser.add_argument("--only", help="comma-separated case names")
     parser.add_argument("--no-write", action="store_true", help="print the table only")
     parser.add_argument("--timeout", type=float, default=120, help="per-client timeout, s")
+    parser.add_argument("--rounds", type=int, default=3,
+                        help="rounds of each case (servers alternate within a round); the "
+                             "table shows the median (the idle case runs once)")
     args = parser.parse_args()
     for binary in (BENCH, PARTYHOST, BARE):
         if not binary.exists():
@@ -344,12 +357,16 @@ def main():
         if args.quick:
             for big, small in QUICK.items():
                 options = options.replace(big, small)
-        reports = {}
-        for kind in SERVERS:
-            print(f"== {name} on {kind}: {options}", file=sys.stderr, flush=True)
-            reports[kind] = run_case(name, options, kind, args.timeout)
-            print(f"   {metric(reports[kind], path)} complete={reports[kind].get('complete')}",
-                  file=sys.stderr, flush=True)
+        reports = {kind: [] for kind in SERVERS}
+        rounds = 1 if name == "idle" else max(1, args.rounds)
+        for round_no in range(1, rounds + 1):
+            for kind in SERVERS:
+                print(f"== {name} on {kind}, round {round_no}: {options}", file=sys.stderr,
+                      flush=True)
+                report = run_case(name, options, kind, args.timeout, round_no)
+                reports[kind].append(report)
+                print(f"   {metric(report, path)} complete={report.get('complete')}",
+                      file=sys.stderr, flush=True)
         rows.append(case_row(name, title, path, better, target, reports))
     if not only or "wake" in only:
         p99, p50 = wake_p99()
