@@ -189,7 +189,7 @@ mod tests {
     async fn takes_everything_queued_in_order() {
         let (tx, mut rx) = outbox(limit(10, 1000));
         for s in ["a", "b", "c"] {
-            tx.push(text(s)).unwrap();
+            assert_eq!(tx.push(text(s)), Ok(()));
         }
         let mut batch = VecDeque::new();
         assert!(rx.recv_many(&mut batch).await);
@@ -209,15 +209,15 @@ mod tests {
     #[tokio::test]
     async fn bounds_count_what_is_taken_until_written() {
         let (tx, mut rx) = outbox(limit(2, 10));
-        tx.push(text("12345")).unwrap();
-        tx.push(text("12345")).unwrap();
+        assert_eq!(tx.push(text("12345")), Ok(()));
+        assert_eq!(tx.push(text("12345")), Ok(()));
         assert_eq!(tx.push(text("x")), Err(Refused::Full));
         let mut batch = VecDeque::new();
         assert!(rx.recv_many(&mut batch).await);
         // Taken but not written: still counted.
         assert_eq!(tx.push(text("x")), Err(Refused::Full));
         rx.written(2, 10);
-        tx.push(text("1234567890")).unwrap();
+        assert_eq!(tx.push(text("1234567890")), Ok(()));
         assert_eq!(tx.push(text("1")), Err(Refused::Full), "bytes bound");
     }
 
@@ -231,10 +231,12 @@ mod tests {
             (first, second, batch.len())
         });
         tokio::task::yield_now().await;
-        tx.push(Outbound::Close(CloseReason::new(1000, "bye")))
-            .unwrap();
+        assert_eq!(
+            tx.push(Outbound::Close(CloseReason::new(1000, "bye"))),
+            Ok(())
+        );
         drop(tx);
-        assert_eq!(waiter.await.unwrap(), (true, false, 1));
+        assert_eq!(waiter.await.expect("the waiter finished"), (true, false, 1));
     }
 
     #[test]
