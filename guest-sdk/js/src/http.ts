@@ -118,9 +118,21 @@ export function installFetchClasses(): void {
   global.Response ??= MinimalResponse;
 }
 
+/** A host name or address with an optional port, nothing else. */
+const AUTHORITY = /^(?:[A-Za-z0-9](?:[A-Za-z0-9.-]*[A-Za-z0-9])?|\[[0-9A-Fa-f:.]+\])(?::\d{1,5})?$/;
+
+/**
+ * Returns the client's `Host` header if it is only an authority, else
+ * `localhost`: the URL's path and query must come from the request target,
+ * never from a header that holds `/`, `?` or `#`.
+ */
+export function authority(host: string | undefined): string {
+  return host !== undefined && AUTHORITY.test(host) ? host : "localhost";
+}
+
 /** Makes the `Request` a hook receives from the host's request record. */
 export function toRequest(record: HttpRequestRecord): Request {
-  const host = record.headers.find(([name]) => name === "host")?.[1] ?? "localhost";
+  const host = authority(record.headers.find(([name]) => name === "host")?.[1]);
   const url = /^[a-z]+:\/\//i.test(record.url) ? record.url : `http://${host}${record.url}`;
   const hasBody = record.method !== "GET" && record.method !== "HEAD";
   return new Request(url, {

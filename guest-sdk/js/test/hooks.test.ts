@@ -3,6 +3,7 @@
 import assert from "node:assert/strict";
 import { beforeEach, test } from "node:test";
 import { bindServer } from "../src/hooks.js";
+import { toRequest } from "../src/http.js";
 import type * as Party from "../src/index.js";
 import { host } from "./fake-host.ts";
 
@@ -100,4 +101,17 @@ test("before hooks reject with a Response or admit with added headers", async ()
   assert.deepEqual(admitted, { tag: "allow", val: [["x-user", "ada"]] });
 
   assert.deepEqual(await hooks.onBeforeRequest(request("GET", "/")), { tag: "allow", val: [] });
+});
+
+test("a Host header that is not an authority cannot change the URL a room sees", () => {
+  const url = (host: string) =>
+    new URL(toRequest({ method: "GET", url: "/parties/p/r?a=1", headers: [["host", host]], body: new Uint8Array() }).url);
+  assert.equal(url("example.test:1999").host, "example.test:1999");
+  assert.equal(url("[::1]:80").hostname, "[::1]");
+  for (const bad of ["x/?depth=1&z=", "a b/c?d", "x#frag", "x?y", ""]) {
+    const seen = url(bad);
+    assert.equal(seen.host, "localhost", bad);
+    assert.equal(seen.pathname, "/parties/p/r", bad);
+    assert.equal(seen.search, "?a=1", bad);
+  }
 });
