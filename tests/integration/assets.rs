@@ -17,6 +17,9 @@ fn site(spa: bool) -> TestEnv {
     std::fs::write(site.join("style.css"), "body{}").expect("file");
     std::fs::write(site.join("docs/index.html"), "<h1>docs</h1>").expect("file");
     std::fs::write(site.join("404.html"), "<h1>lost</h1>").expect("file");
+    std::fs::write(site.join(".env"), "do not serve").expect("file");
+    std::fs::create_dir_all(site.join(".git")).expect("site");
+    std::fs::write(site.join(".git/config"), "do not serve").expect("file");
     std::fs::write(env.dir().join("secret.txt"), "do not serve").expect("file");
     env
 }
@@ -72,6 +75,14 @@ async fn static_files_have_types_etags_and_index_pages() {
             .await
             .expect("get");
         assert_eq!(again.status().as_u16(), 304);
+        let weak = format!("W/{}", etag.to_str().expect("ascii"));
+        let weakly = client
+            .get(host.http("/app.js"))
+            .header("if-none-match", weak)
+            .send()
+            .await
+            .expect("get");
+        assert_eq!(weakly.status().as_u16(), 304, "weak comparison");
         let stale = client
             .get(host.http("/app.js"))
             .header("if-none-match", "\"other\"")
@@ -82,6 +93,15 @@ async fn static_files_have_types_etags_and_index_pages() {
 
         let (status, body) = get(&host.http("/missing")).await;
         assert_eq!((status, body.as_str()), (404, "<h1>lost</h1>"));
+
+        // A folder without its slash redirects, so relative links work.
+        let plain = reqwest::Client::builder()
+            .redirect(reqwest::redirect::Policy::none())
+            .build()
+            .expect("client");
+        let moved = plain.get(host.http("/docs")).send().await.expect("get");
+        assert_eq!(moved.status().as_u16(), 301);
+        assert_eq!(moved.headers()["location"], "/docs/");
         // Rooms still route as before.
         let (status, _) = get(&host.http("/parties/reaction/r")).await;
         assert_eq!(status, 200);
@@ -98,6 +118,9 @@ async fn paths_that_leave_the_folder_are_refused() {
             "/../secret.txt",
             "/%2e%2e/secret.txt",
             "/docs/%2E%2E/%2e%2e/secret.txt",
+            "/.env",
+            "/%2eenv",
+            "/.git/config",
         ] {
             assert_eq!(raw_status(&host, path).await, 404, "{path}");
         }

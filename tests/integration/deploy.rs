@@ -96,8 +96,25 @@ async fn a_deploy_swaps_live_rooms_without_dropping_a_socket() {
         assert!(
             body["error"]
                 .as_str()
-                .is_some_and(|e| e.contains("compile")),
+                .is_some_and(|e| e.contains("not a WebAssembly file")),
             "{body}"
+        );
+        let core_module = vec![0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00];
+        let (status, body) = deploy(&host, "reaction", core_module).await;
+        assert_eq!(status, 400);
+        assert!(
+            body["error"]
+                .as_str()
+                .is_some_and(|e| e.contains("not a component") && e.contains("wasm32-wasip2")),
+            "{body}"
+        );
+        let mut garbled = vec![0x00, 0x61, 0x73, 0x6d, 0x0d, 0x00, 0x01, 0x00];
+        garbled.extend([0xff; 64]);
+        let (status, body) = deploy(&host, "reaction", garbled).await;
+        assert_eq!(status, 400);
+        assert!(
+            body["error"].as_str().is_some_and(|e| !e.contains('\n')),
+            "one line: {body}"
         );
         let empty_component = vec![0x00, 0x61, 0x73, 0x6d, 0x0d, 0x00, 0x01, 0x00];
         let (status, body) = deploy(&host, "reaction", empty_component).await;
@@ -228,6 +245,33 @@ async fn metrics_scrape_with_every_family() {
         ] {
             assert!(text.contains(family), "missing {family:?} in:\n{text}");
         }
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn an_upload_declared_too_large_is_refused_before_its_body() {
+    use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
+    timed(async {
+        let env = TestEnv::new();
+        let host = env.start().await;
+        let mut stream = tokio::net::TcpStream::connect(host.addr)
+            .await
+            .expect("connect");
+        let request = format!(
+            "PUT /_partyhost/parties/big/module HTTP/1.1\r\nHost: x\r\n\
+             Authorization: Bearer {ADMIN_TOKEN}\r\nContent-Length: 999999999999\r\n\r\n"
+        );
+        stream.write_all(request.as_bytes()).await.expect("write");
+        // No body follows: the answer must not wait for one.
+        let mut answer = vec![0; 512];
+        let read =
+            tokio::time::timeout(std::time::Duration::from_secs(10), stream.read(&mut answer))
+                .await
+                .expect("answered before the body")
+                .expect("read");
+        let answer = String::from_utf8_lossy(&answer[..read]);
+        assert!(answer.starts_with("HTTP/1.1 413"), "{answer}");
     })
     .await;
 }

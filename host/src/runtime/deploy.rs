@@ -203,7 +203,7 @@ impl Deployer {
         let module = tokio::task::spawn_blocking(move || Module::load(&runtime, &bytes, &dir))
             .await
             .map_err(|e| format!("failed to compile: {e}"))?
-            .map_err(|e| format!("{e:#}"))?;
+            .map_err(|e| first_line(&format!("{e:#}")))?;
         let module = seen
             .entry(module.hash.clone())
             .or_insert_with(|| Arc::new(module));
@@ -236,5 +236,15 @@ async fn trial_start(deps: &RoomDeps, party: &str, module: &Arc<Module>) -> Resu
             "start hook trapped in a trial run: {}",
             format_trap(&e)
         )),
+    }
+}
+
+/// The first line of a compiler message, at most 300 characters: the parser
+/// follows a bad byte with a multi-line dump of the bytes around it.
+fn first_line(message: &str) -> String {
+    let line = message.lines().next().unwrap_or_default();
+    match line.char_indices().nth(300) {
+        Some((cut, _)) => format!("{}…", &line[..cut]),
+        None => line.to_owned(),
     }
 }

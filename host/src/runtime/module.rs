@@ -38,6 +38,9 @@ impl Module {
         let (component, fresh) = match load_cached(runtime, &cached) {
             Some(component) => (component, false),
             None => {
+                if let Some(problem) = header_problem(bytes) {
+                    anyhow::bail!(problem);
+                }
                 let component = Component::new(runtime.engine(), bytes)
                     .map_err(wasm_error)
                     .context("failed to compile component")?;
@@ -108,5 +111,25 @@ fn store_cached(component: &Component, dir: &Path, path: &Path) {
     });
     if let Err(error) = written {
         tracing::warn!(path = ?path, %error, "failed to cache compiled module");
+    }
+}
+
+/// Says what is wrong with `bytes` if its header is not a component's, in
+/// words an operator can act on (the parser's own message is about bytes).
+fn header_problem(bytes: &[u8]) -> Option<&'static str> {
+    const MAGIC: &[u8] = b"\0asm";
+    const CORE: &[u8] = &[1, 0, 0, 0];
+    const COMPONENT: &[u8] = &[0x0d, 0, 1, 0];
+    if !bytes.starts_with(MAGIC) {
+        return Some("not a WebAssembly file: upload a room component (.wasm)");
+    }
+    match bytes.get(4..8) {
+        Some(CORE) => Some(
+            "a core WebAssembly module, not a component: build the room for \
+             wasm32-wasip2 (a Rust guest built for it is a component), or wrap the \
+             module with `wasm-tools component new`",
+        ),
+        Some(COMPONENT) => None,
+        _ => Some("an unknown WebAssembly version: upload a component (wasm32-wasip2)"),
     }
 }

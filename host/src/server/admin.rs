@@ -107,6 +107,15 @@ pub async fn deploy(
     if let Some(denied) = refuse(&app, &request) {
         return denied;
     }
+    let declared = request
+        .headers()
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<u64>().ok());
+    if declared.is_some_and(|len| len > MAX_MODULE_BYTES as u64) {
+        let error = json!({"error": format!("module larger than {MAX_MODULE_BYTES} bytes")});
+        return (StatusCode::PAYLOAD_TOO_LARGE, Json(error)).into_response();
+    }
     let deadline = std::time::Duration::from_secs(UPLOAD_SECONDS);
     let body = axum::body::to_bytes(request.into_body(), MAX_MODULE_BYTES);
     let bytes = match tokio::time::timeout(deadline, body).await {
@@ -153,8 +162,8 @@ pub async fn rollback(
     }
     let Ok(body) = axum::body::to_bytes(request.into_body(), 4096).await else {
         return (
-            StatusCode::BAD_REQUEST,
-            Json(json!({"error": "body too large"})),
+            StatusCode::PAYLOAD_TOO_LARGE,
+            Json(json!({"error": "body larger than 4096 bytes"})),
         )
             .into_response();
     };

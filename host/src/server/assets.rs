@@ -2,12 +2,15 @@
 //! path that is not a room, the admin API or `/metrics`.
 //!
 //! Content types come from the file extension; every file has an `ETag`
-//! (size and modification time), so a matching `If-None-Match` gets 304. A
-//! folder serves its `index.html`. With `spa_fallback`, a path without an
-//! extension that names no file serves the root `index.html`; otherwise a
-//! missing file gets the folder's `404.html` (if any) with status 404. A path
-//! that would leave the folder (`..`, encoded or not, or a link pointing out)
-//! is refused with 404.
+//! (size and modification time), so a matching `If-None-Match` (weak or
+//! strong) gets 304. A folder serves its `index.html`; asked for without its
+//! trailing slash, it redirects there first, so the page's relative links
+//! resolve inside it. With `spa_fallback`, a path without an extension that
+//! names no file serves the root `index.html`; otherwise a missing file gets
+//! the root's `404.html` (if any) with status 404. A path that would leave
+//! the folder (`..`, encoded or not, or a link pointing out) and hidden
+//! files (a segment starting with `.`, such as `.env` or `.git`; only
+//! `.well-known` is served) are refused with 404.
 
 use std::path::{Component, Path, PathBuf};
 use std::time::UNIX_EPOCH;
@@ -45,6 +48,10 @@ impl Assets {
             let allow = [(header::ALLOW, "GET, HEAD")];
             return (StatusCode::METHOD_NOT_ALLOWED, allow, "method not allowed").into_response();
         }
+        if let Some(location) = self.folder_redirect(path) {
+            let location = [(header::LOCATION, location)];
+            return (StatusCode::MOVED_PERMANENTLY, location, "moved").into_response();
+        }
         let Some(found) = self.find(path) else {
             return (StatusCode::NOT_FOUND, "not found").into_response();
         };
@@ -52,6 +59,21 @@ impl Assets {
             Ok(response) => response,
             Err(_) => (StatusCode::NOT_FOUND, "not found").into_response(),
         }
+    }
+
+    /// Returns where to send a request for a folder that lacks its trailing
+    /// slash. The target has one leading slash, so it never leaves the site.
+    fn folder_redirect(&self, path: &str) -> Option<String> {
+        if path.ends_with('/') {
+            return None;
+        }
+        let relative = safe_relative(path)?;
+        if relative.as_os_str().is_empty() {
+            return None;
+        }
+        let folder = self.root.join(&relative).canonicalize().ok()?;
+        (folder.starts_with(&self.root) && folder.is_dir())
+            .then(|| format!("/{}/", path.trim_start_matches('/')))
     }
 
     /// Picks the file for `path`, or `None` when nothing may answer.
@@ -89,7 +111,8 @@ impl Assets {
 }
 
 /// Decodes the path and keeps only plain segments; any `..`, root or drive
-/// component means the path tries to leave the folder.
+/// component means the path tries to leave the folder, and a hidden segment
+/// (other than `.well-known`) is not served.
 fn safe_relative(path: &str) -> Option<PathBuf> {
     let decoded = percent_decode_str(path).decode_utf8().ok()?;
     if decoded.contains('\0') || decoded.contains('\\') {
@@ -98,7 +121,13 @@ fn safe_relative(path: &str) -> Option<PathBuf> {
     let mut relative = PathBuf::new();
     for component in Path::new(decoded.trim_start_matches('/')).components() {
         match component {
-            Component::Normal(part) => relative.push(part),
+            Component::Normal(part) => {
+                let hidden = part.to_str().is_none_or(|p| p.starts_with('.'));
+                if hidden && part != ".well-known" {
+                    return None;
+                }
+                relative.push(part);
+            }
             Component::CurDir => {}
             Component::ParentDir | Component::RootDir | Component::Prefix(_) => return None,
         }
@@ -123,7 +152,12 @@ async fn respond(
     let matches = headers
         .get(header::IF_NONE_MATCH)
         .and_then(|v| v.to_str().ok())
-        .is_some_and(|v| v.split(',').any(|t| t.trim() == etag || t.trim() == "*"));
+        .is_some_and(|v| {
+            // If-None-Match compares weakly: `W/"x"` matches `"x"`.
+            v.split(',')
+                .map(str::trim)
+                .any(|t| t == "*" || t.strip_prefix("W/").unwrap_or(t) == etag.as_str())
+        });
     let mime = mime_guess::from_path(&found.path).first_or_octet_stream();
     let mut builder = Response::builder()
         .header(header::ETAG, &etag)
@@ -165,5 +199,16 @@ mod tests {
             Some(PathBuf::from("css/app.css"))
         );
         assert_eq!(safe_relative("/"), Some(PathBuf::new()));
+    }
+
+    #[test]
+    fn hidden_files_are_not_served_but_well_known_is() {
+        assert!(safe_relative("/.env").is_none());
+        assert!(safe_relative("/.git/config").is_none());
+        assert!(safe_relative("/a/%2Ehtaccess").is_none());
+        assert_eq!(
+            safe_relative("/.well-known/security.txt"),
+            Some(PathBuf::from(".well-known/security.txt"))
+        );
     }
 }
