@@ -12,7 +12,7 @@ use std::path::{Path, PathBuf};
 use serde_json::Value;
 
 use crate::harness::{TestEnv, get, timed};
-use crate::partysocket::node_dir;
+use crate::partysocket::run_node;
 
 /// Returns the Chromium binary the test drives.
 fn chromium() -> PathBuf {
@@ -34,29 +34,21 @@ async fn two_people_on_the_demo_page_see_the_same_counts() {
             browser.is_file(),
             "no Chromium at {browser:?}: install Debian's chromium (see .ci/run) or set CHROMIUM"
         );
-        let dir = node_dir().clone();
         let env = TestEnv::new();
         let host = env.start().await;
 
         let shots = artifacts();
-        let output = tokio::process::Command::new("node")
-            .arg("browser-demo.mjs")
-            .args([host.http("").as_str(), "reaction", "browser-talk"])
-            .arg(&shots)
-            .env("CHROMIUM", &browser)
-            .current_dir(&dir)
-            .output()
-            .await
-            .expect("node runs");
-        assert!(
-            output.status.success(),
-            "the demo page did not behave:\n{}{}",
-            String::from_utf8_lossy(&output.stdout),
-            String::from_utf8_lossy(&output.stderr)
-        );
+        let (url, shots_dir) = (host.http(""), shots.display().to_string());
+        let chromium = browser.display().to_string();
+        let stdout = run_node(
+            "browser-demo.mjs",
+            &[&url, "reaction", "browser-talk", &shots_dir],
+            &[("CHROMIUM", &chromium)],
+        )
+        .await;
 
         // What the pages showed is what the room stored.
-        let shown: Value = serde_json::from_slice(&output.stdout).expect("one JSON line");
+        let shown: Value = serde_json::from_str(&stdout).expect("one JSON line");
         assert_eq!(shown["final"]["a"], shown["final"]["b"], "both pages agree");
         let (_, body) = get(&host.http("/parties/reaction/browser-talk")).await;
         let stored: Value = serde_json::from_str(&body).expect("json");

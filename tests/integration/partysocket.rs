@@ -29,27 +29,35 @@ pub fn node_dir() -> &'static PathBuf {
     })
 }
 
+/// Runs `script` in the Node test clients' folder with `args` (and extra
+/// environment `envs`), fails the test with its output unless it exits 0,
+/// and returns what it printed.
+pub async fn run_node(script: &str, args: &[&str], envs: &[(&str, &str)]) -> String {
+    let output = tokio::process::Command::new("node")
+        .arg(script)
+        .args(args)
+        .envs(envs.iter().copied())
+        .current_dir(node_dir())
+        .output()
+        .await
+        .expect("node runs");
+    let stdout = String::from_utf8_lossy(&output.stdout).into_owned();
+    assert!(
+        output.status.success(),
+        "{script} {args:?} failed:\n{stdout}{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    stdout
+}
+
 #[tokio::test]
 async fn partysocket_connects_reacts_and_sees_counts() {
     timed(async {
-        let dir = node_dir().clone();
         let env = TestEnv::new();
         let host = env.start().await;
 
         let addr = host.addr.to_string();
-        let output = tokio::process::Command::new("node")
-            .arg("partysocket-reaction.mjs")
-            .args([addr.as_str(), "node-room"])
-            .current_dir(&dir)
-            .output()
-            .await
-            .expect("node runs");
-        assert!(
-            output.status.success(),
-            "partysocket client failed:\n{}{}",
-            String::from_utf8_lossy(&output.stdout),
-            String::from_utf8_lossy(&output.stderr)
-        );
+        run_node("partysocket-reaction.mjs", &[&addr, "node-room"], &[]).await;
 
         let (_, body) = get(&host.http("/parties/reaction/node-room")).await;
         let body: Value = serde_json::from_str(&body).expect("json");

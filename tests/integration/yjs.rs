@@ -10,25 +10,15 @@ use serde_json::Value;
 use tokio::io::{AsyncBufReadExt as _, AsyncWriteExt as _, BufReader};
 
 use crate::harness::{Host, TestEnv, get, timed};
-use crate::partysocket::node_dir;
+use crate::partysocket::{node_dir, run_node};
 
 /// Runs `yjs-providers.mjs` against `host` and returns the JSON it printed.
 async fn providers(host: &Host, args: &[&str]) -> Value {
     let addr = host.addr.to_string();
-    let output = tokio::process::Command::new("node")
-        .arg("yjs-providers.mjs")
-        .arg(&addr)
-        .args(args)
-        .current_dir(node_dir())
-        .output()
-        .await
-        .expect("node runs");
-    let stdout = String::from_utf8_lossy(&output.stdout);
-    assert!(
-        output.status.success(),
-        "y-partykit client {args:?} failed:\n{stdout}{}",
-        String::from_utf8_lossy(&output.stderr)
-    );
+    let args: Vec<&str> = std::iter::once(addr.as_str())
+        .chain(args.iter().copied())
+        .collect();
+    let stdout = run_node("yjs-providers.mjs", &args, &[]).await;
     let last = stdout.lines().last().unwrap_or_default();
     serde_json::from_str(last).unwrap_or_else(|_| panic!("client printed no JSON: {stdout}"))
 }
