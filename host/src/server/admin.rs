@@ -112,18 +112,18 @@ pub async fn deploy(
         .get(header::CONTENT_LENGTH)
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.parse::<u64>().ok());
-    if declared.is_some_and(|len| len > MAX_MODULE_BYTES as u64) {
+    let too_large = || {
         let error = json!({"error": format!("module larger than {MAX_MODULE_BYTES} bytes")});
-        return (StatusCode::PAYLOAD_TOO_LARGE, Json(error)).into_response();
+        (StatusCode::PAYLOAD_TOO_LARGE, Json(error)).into_response()
+    };
+    if declared.is_some_and(|len| len > MAX_MODULE_BYTES as u64) {
+        return too_large();
     }
     let deadline = std::time::Duration::from_secs(UPLOAD_SECONDS);
     let body = axum::body::to_bytes(request.into_body(), MAX_MODULE_BYTES);
     let bytes = match tokio::time::timeout(deadline, body).await {
         Ok(Ok(bytes)) => bytes,
-        Ok(Err(_)) => {
-            let error = json!({"error": format!("module larger than {MAX_MODULE_BYTES} bytes")});
-            return (StatusCode::PAYLOAD_TOO_LARGE, Json(error)).into_response();
-        }
+        Ok(Err(_)) => return too_large(),
         Err(_) => {
             let error = json!({"error": "upload too slow"});
             return (StatusCode::REQUEST_TIMEOUT, Json(error)).into_response();

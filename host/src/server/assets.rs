@@ -27,6 +27,14 @@ pub struct Assets {
     spa_fallback: bool,
 }
 
+/// How a request is answered.
+enum Answer {
+    /// With a file.
+    File(Found),
+    /// With a redirect to this path.
+    Redirect(String),
+}
+
 /// A file chosen to answer a request.
 struct Found {
     path: PathBuf,
@@ -48,12 +56,13 @@ impl Assets {
             let allow = [(header::ALLOW, "GET, HEAD")];
             return (StatusCode::METHOD_NOT_ALLOWED, allow, "method not allowed").into_response();
         }
-        if let Some(location) = self.folder_redirect(path) {
-            let location = [(header::LOCATION, location)];
-            return (StatusCode::MOVED_PERMANENTLY, location, "moved").into_response();
-        }
-        let Some(found) = self.find(path) else {
-            return (StatusCode::NOT_FOUND, "not found").into_response();
+        let found = match self.find(path) {
+            Some(Answer::File(found)) => found,
+            Some(Answer::Redirect(location)) => {
+                let location = [(header::LOCATION, location)];
+                return (StatusCode::MOVED_PERMANENTLY, location, "moved").into_response();
+            }
+            None => return (StatusCode::NOT_FOUND, "not found").into_response(),
         };
         match respond(&found, method, headers).await {
             Ok(response) => response,
@@ -61,52 +70,45 @@ impl Assets {
         }
     }
 
-    /// Returns where to send a request for a folder that lacks its trailing
-    /// slash. The target has one leading slash, so it never leaves the site.
-    fn folder_redirect(&self, path: &str) -> Option<String> {
-        if path.ends_with('/') {
-            return None;
-        }
+    /// Picks the answer for `path`, or `None` when nothing may answer.
+    fn find(&self, path: &str) -> Option<Answer> {
         let relative = safe_relative(path)?;
-        if relative.as_os_str().is_empty() {
-            return None;
-        }
-        let folder = self.root.join(&relative).canonicalize().ok()?;
-        (folder.starts_with(&self.root) && folder.is_dir())
-            .then(|| format!("/{}/", path.trim_start_matches('/')))
-    }
-
-    /// Picks the file for `path`, or `None` when nothing may answer.
-    fn find(&self, path: &str) -> Option<Found> {
-        let relative = safe_relative(path)?;
-        if let Some(file) = self.existing_file(&relative) {
-            return Some(Found {
+        if let Some((file, in_folder)) = self.existing_file(&relative) {
+            // A folder's page asked for without the slash: send the client
+            // to the slash, so the page's relative links resolve inside the
+            // folder. One leading slash: the target never leaves the site.
+            if in_folder && !path.ends_with('/') && !relative.as_os_str().is_empty() {
+                let location = format!("/{}/", path.trim_start_matches('/'));
+                return Some(Answer::Redirect(location));
+            }
+            return Some(Answer::File(Found {
                 path: file,
                 status: StatusCode::OK,
-            });
+            }));
         }
-        if self.spa_fallback && relative.extension().is_none() {
-            let index = self.existing_file(Path::new("index.html"))?;
-            return Some(Found {
-                path: index,
-                status: StatusCode::OK,
-            });
-        }
-        let page = self.existing_file(Path::new("404.html"))?;
-        Some(Found {
-            path: page,
-            status: StatusCode::NOT_FOUND,
-        })
+        let (path, status) = if self.spa_fallback && relative.extension().is_none() {
+            (
+                self.existing_file(Path::new("index.html"))?.0,
+                StatusCode::OK,
+            )
+        } else {
+            (
+                self.existing_file(Path::new("404.html"))?.0,
+                StatusCode::NOT_FOUND,
+            )
+        };
+        Some(Answer::File(Found { path, status }))
     }
 
-    /// Returns the file `relative` names (a folder's `index.html`), if it
-    /// exists inside the root once links are resolved.
-    fn existing_file(&self, relative: &Path) -> Option<PathBuf> {
+    /// Returns the file `relative` names, if it exists inside the root once
+    /// links are resolved, and whether it is a folder's `index.html`.
+    fn existing_file(&self, relative: &Path) -> Option<(PathBuf, bool)> {
         let mut path = self.root.join(relative).canonicalize().ok()?;
-        if path.is_dir() {
+        let in_folder = path.is_dir();
+        if in_folder {
             path = path.join("index.html").canonicalize().ok()?;
         }
-        (path.starts_with(&self.root) && path.is_file()).then_some(path)
+        (path.starts_with(&self.root) && path.is_file()).then_some((path, in_folder))
     }
 }
 
